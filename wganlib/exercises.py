@@ -1,0 +1,248 @@
+"""Self-checks for the exercises.
+
+The pattern: ``check_<name>(student_function)`` runs the student's function on a few cases,
+compares each with the library's reference, and raises :class:`CheckFailed` with a short
+diagnosis of what is wrong. When everything agrees it prints a single line and returns None.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from . import metrics, penalties
+
+__all__ = [
+    "CheckFailed",
+    "check_js_divergence",
+    "check_wasserstein1_1d",
+    "check_gradient_penalty",
+    "check_r1_penalty",
+    "check_clip_weights",
+]
+
+
+class CheckFailed(AssertionError):
+    """A self-check found a case where the student's function disagrees with the reference."""
+
+
+def _call(fn, name: str, what: str, *args):
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise CheckFailed(
+            f"{name} is not implemented yet: replace `raise NotImplementedError()` with code that "
+            f"{what}."
+        ) from None
+    except CheckFailed:
+        raise
+    except Exception as err:  # report the student's error with the case that caused it
+        raise CheckFailed(f"{name} raised {type(err).__name__}: {err}") from err
+
+
+def _number(value, name: str) -> float:
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise CheckFailed(f"{name} should return a single number, got a tensor of shape {tuple(value.shape)}")
+        value = value.item()
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{name} should return a number, got {type(value).__name__}") from None
+
+
+def _passed(name: str, n: int) -> None:
+    print(f"{name}: all {n} checks pass.")
+
+
+# --- chapter 1 ---------------------------------------------------------------------------------
+
+def check_js_divergence(js) -> None:
+    """Check ``js(p, q)``: the Jensen-Shannon divergence in nats of two histograms (numpy arrays)."""
+    name, what = "js", "returns the Jensen-Shannon divergence (in nats) of two histograms p and q"
+    rng = np.random.default_rng(0)
+    cases = [
+        (np.array([1.0, 0.0]), np.array([0.0, 1.0]), "disjoint supports (JS must be log 2)"),
+        (np.array([0.2, 0.3, 0.5]), np.array([0.2, 0.3, 0.5]), "identical histograms (JS must be 0)"),
+        (rng.random(10), rng.random(10), "two random histograms that do not sum to 1"),
+        (np.array([0.5, 0.5, 0.0]), np.array([0.0, 0.5, 0.5]), "partly overlapping histograms with zeros"),
+    ]
+    for p, q, label in cases:
+        got = _number(_call(js, name, what, p.copy(), q.copy()), name)
+        want = metrics.js_divergence(p, q)
+        if math.isnan(got):
+            raise CheckFailed(f"{label}: got nan. Bins where p or q is 0 contribute 0 (0 log 0 = 0): skip them.")
+        if abs(got - want) > 1e-6:
+            hint = ""
+            if abs(got - want / math.log(2)) < 1e-6:
+                hint = " It looks like log base 2; use natural logs (nats)."
+            elif abs(got - 2 * want) < 1e-6:
+                hint = " It is twice the answer: JS averages the two KL terms (divide by 2)."
+            elif "sum to 1" in label:
+                hint = " Normalise p and q to sum to 1 first."
+            raise CheckFailed(f"{label}: got {got:.6f}, expected {want:.6f}.{hint}")
+    _passed(name, len(cases))
+
+
+# --- chapter 2 ---------------------------------------------------------------------------------
+
+def check_wasserstein1_1d(w1) -> None:
+    """Check ``w1(x, y)``: the exact W1 distance between two equal-size 1-D samples (numpy arrays)."""
+    name, what = "w1", "returns the Wasserstein-1 distance of two equal-size 1-D samples (sort both)"
+    rng = np.random.default_rng(1)
+    cases = [
+        (np.array([0.0, 1.0, 2.0]), np.array([0.0, 1.0, 2.0]), "identical samples (W1 must be 0)"),
+        (np.array([0.0, 1.0]), np.array([5.0, 6.0]), "a shift by 5 (W1 must be 5)"),
+        (rng.normal(size=50), rng.normal(2.0, 0.5, size=50), "two unsorted random samples"),
+        (np.array([3.0, 0.0]), np.array([0.0, 3.0]), "the same points in another order (W1 must be 0)"),
+    ]
+    for x, y, label in cases:
+        got = _number(_call(w1, name, what, x.copy(), y.copy()), name)
+        want = metrics.wasserstein1_1d(x, y)
+        if abs(got - want) > 1e-8:
+            hint = ""
+            if abs(got - np.mean(np.abs(x - y))) < 1e-8 and abs(want - got) > 1e-8:
+                hint = " You paired the points in their given order: sort both samples first."
+            elif abs(got - np.sqrt(np.mean((np.sort(x) - np.sort(y)) ** 2))) < 1e-8:
+                hint = " That is W2 (root mean square); W1 is the mean absolute difference."
+            raise CheckFailed(f"{label}: got {got:.6f}, expected {want:.6f}.{hint}")
+    _passed(name, len(cases))
+
+
+# --- chapter 4 ---------------------------------------------------------------------------------
+
+class _Recorder(torch.nn.Module):
+    """A critic f(x) = |x|^2 / 2 (gradient x) that remembers the points it was evaluated at."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.ones(()))
+        self.seen: list[torch.Tensor] = []
+
+    def forward(self, x):
+        self.seen.append(x.detach().clone())
+        return 0.5 * self.scale * x.flatten(1).pow(2).sum(1, keepdim=True)
+
+
+def check_gradient_penalty(gp) -> None:
+    """Check ``gp(critic, real, fake)``: the unscaled WGAN-GP penalty (mean over the batch of
+    (||grad critic(x_hat)|| - 1)^2, at per-sample uniform interpolates); catches the classic mistakes."""
+    name = "gradient_penalty"
+    what = "returns mean((||grad critic(x_hat)||_2 - 1)^2) at x_hat = real + alpha (fake - real), one alpha ~ U[0,1] per sample"
+    g = torch.Generator().manual_seed(0)
+    n, d = 512, 4
+    real = torch.randn(n, d, generator=g)
+    fake = torch.randn(n, d, generator=g) + 3.0
+
+    # 1. where does the student evaluate the critic?
+    rec = _Recorder()
+    out = _call(gp, name, what, rec, real, fake)
+    if not isinstance(out, torch.Tensor):
+        raise CheckFailed(f"{name} must return a torch.Tensor (so it can be backpropagated), got {type(out).__name__}")
+    if out.numel() != 1:
+        raise CheckFailed(
+            f"{name} must return one number (the mean over the batch), got shape {tuple(out.shape)}. "
+            "Did you take the norm over the wrong dimension, or forget .mean()?"
+        )
+    points = [x for x in rec.seen if x.shape == real.shape]
+    if not points:
+        raise CheckFailed(f"the critic was never called on a batch of shape {tuple(real.shape)}: evaluate it at the interpolates")
+    x_hat = points[-1]
+    t = (x_hat - real) / (fake - real)  # the interpolation weight of each coordinate
+    if (t.std(dim=1) > 1e-4).float().mean() > 0.5:
+        raise CheckFailed(
+            "each coordinate of a sample got its own alpha: draw ONE alpha per sample, shape (n, 1), "
+            "so that x_hat lies on the segment between real[i] and fake[i]."
+        )
+    alpha = t.mean(dim=1)
+    if (alpha < -1e-5).any() or (alpha > 1 + 1e-5).any():
+        raise CheckFailed(
+            f"alpha went outside [0, 1] (min {alpha.min():.2f}, max {alpha.max():.2f}): draw it from a uniform "
+            "distribution, torch.rand, not a normal one (torch.randn)."
+        )
+    if alpha.std() < 1e-3:
+        raise CheckFailed(f"every sample used the same alpha ({alpha[0]:.3f}): draw a fresh U[0, 1] alpha per sample.")
+    # for f = |x|^2/2 the gradient is x_hat, so the expected penalty follows from the points used
+    want = ((x_hat.norm(dim=1) - 1.0) ** 2).mean()
+    got = out.detach()
+    if not torch.isclose(got, want, rtol=1e-4, atol=1e-6):
+        wrong_dim = ((x_hat.norm(dim=0) - 1.0) ** 2).mean()
+        hint = ""
+        if torch.isclose(got, wrong_dim, rtol=1e-4):
+            hint = " The norm was taken over dim=0 (across the batch): take it per sample, over dim=1."
+        elif torch.isclose(got, 10 * want, rtol=1e-4):
+            hint = " It is 10x too large: return the penalty unscaled; multiply by lambda outside."
+        elif torch.isclose(got, ((x_hat.norm(dim=1) ** 2 - 1.0) ** 2).mean(), rtol=1e-4):
+            hint = " You used the squared norm; the penalty is on the norm itself: (||g|| - 1)^2."
+        raise CheckFailed(f"penalty {got.item():.5f}, expected {want.item():.5f} for the points you used.{hint}")
+
+    # 2. it must train the critic: the result depends on the critic's parameters
+    if out.grad_fn is None:
+        raise CheckFailed(
+            "the penalty cannot be backpropagated to the critic's weights: compute the gradient with "
+            "torch.autograd.grad(..., create_graph=True) and do not detach it."
+        )
+    rec.scale.grad = None
+    out.backward()
+    if rec.scale.grad is None or rec.scale.grad.abs() < 1e-8:
+        raise CheckFailed("the penalty's gradient with respect to the critic's weights is zero: use create_graph=True.")
+
+    # 3. a linear critic with a unit weight has penalty 0 everywhere
+    lin = torch.nn.Linear(d, 1)
+    with torch.no_grad():
+        lin.weight.copy_(torch.ones(1, d) / math.sqrt(d))
+    val = _number(_call(gp, name, what, lin, real, fake), name)
+    if abs(val) > 1e-6:
+        raise CheckFailed(f"a linear critic whose weight has norm 1 must give penalty 0, got {val:.6f}")
+    _passed(name, 3)
+
+
+def check_r1_penalty(r1) -> None:
+    """Check ``r1(critic, x)``: the unscaled mean squared gradient norm of the critic at x."""
+    name, what = "r1", "returns mean(||grad critic(x)||^2) at the given points x"
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 3, generator=g)
+    lin = torch.nn.Linear(3, 1)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[1.0, 2.0, 2.0]]))
+    got = _number(_call(r1, name, what, lin, x), name)
+    if abs(got - 9.0) > 1e-4:
+        hint = " (You returned the norm, 3, not its square, 9.)" if abs(got - 3.0) < 1e-4 else ""
+        raise CheckFailed(f"for a linear critic with weight (1, 2, 2) R1 is |w|^2 = 9, got {got:.5f}.{hint}")
+    rec = _Recorder()
+    got = _number(_call(r1, name, what, rec, x), name)
+    want = penalties.r1_penalty(rec, x).item()
+    if abs(got - want) > 1e-4 * max(1.0, want):
+        raise CheckFailed(f"for f(x) = |x|^2/2, R1 = mean |x|^2 = {want:.4f}, got {got:.4f}")
+    _passed(name, 2)
+
+
+# --- chapter 3 ---------------------------------------------------------------------------------
+
+def check_clip_weights(clip) -> None:
+    """Check ``clip(module, c)``: clips every weight and bias of the linear layers to [-c, c], in place,
+    and leaves normalisation layers alone."""
+    name, what = "clip", "clamps each linear layer's parameters to [-c, c] in place (p.data.clamp_(-c, c))"
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.LayerNorm(16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+    with torch.no_grad():
+        for p in net.parameters():
+            p.normal_(0.0, 1.0)
+    ln_before = [p.clone() for p in net[1].parameters()]
+    c = 0.05
+    _call(clip, name, what, net, c)
+    for layer in (net[0], net[3]):
+        for pname, p in layer.named_parameters():
+            if p.abs().max() > c + 1e-7:
+                raise CheckFailed(f"{pname} of {layer} still has values up to {p.abs().max():.3f} > c = {c}. Clip in place.")
+            if (p.abs() < c - 1e-7).sum() == 0:
+                raise CheckFailed(f"every entry of {pname} sits at +-c: clamp, do not replace values by their sign.")
+    for before, after in zip(ln_before, net[1].parameters()):
+        if not torch.equal(before, after):
+            raise CheckFailed(
+                "the LayerNorm's scale and shift were clipped too: leave normalisation layers alone "
+                "(clipping its scale to c would shrink every activation)."
+            )
+    _passed(name, 3)
