@@ -138,7 +138,9 @@ class ModeCoverage:
         )
 
 
-def mode_coverage(samples, centres, std: float, threshold: float = 3.0, min_count: int | None = None) -> ModeCoverage:
+def mode_coverage(
+    samples, centres, std: float, threshold: float = 3.0, min_count: int | None = None
+) -> ModeCoverage:
     """Count covered modes and high-quality samples of a generated ``samples`` (n, d) against the
     mixture's ``centres`` (k, d) with per-mode standard deviation ``std``.
 

@@ -108,7 +108,9 @@ def gradient_norms(critic: Critic, x: torch.Tensor, *, create_graph: bool = Fals
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
         out = _scores_of(critic, x)
-        (grad,) = torch.autograd.grad(out.sum(), x, create_graph=create_graph, allow_unused=True)
+        grad = None
+        if out.requires_grad:  # a critic whose output ignores x has zero gradient
+            (grad,) = torch.autograd.grad(out.sum(), x, create_graph=create_graph, allow_unused=True)
     if grad is None:  # the critic ignores its input: the gradient is zero
         return torch.zeros(x.shape[0], device=x.device, dtype=x.dtype)
     # sqrt(sum + tiny) keeps the backward pass finite where the gradient is exactly zero

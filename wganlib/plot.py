@@ -113,7 +113,7 @@ def training_curves(history, *, smooth: int = 1, title: str | None = None):
     if np.isfinite(np.asarray(history.grad_norm, dtype=float)).any():
         panels.append(("grad_norm", "mean gradient norm at penalty points"))
     fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2))
-    for ax, (key, label) in zip(np.atleast_1d(axes), panels):
+    for ax, (key, label) in zip(np.atleast_1d(axes), panels, strict=False):
         v = ma(getattr(history, key))
         ax.plot(np.arange(len(v)) + (len(history) - len(v)), v)
         ax.set_xlabel("generator step")

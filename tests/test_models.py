@@ -1,0 +1,41 @@
+import pytest
+import torch
+from torch import nn
+
+from wganlib import models
+
+
+def test_generator_and_critic_shapes():
+    g = models.mlp_generator(5, 2, hidden=16, depth=2)
+    c = models.mlp_critic(2, hidden=16, depth=3)
+    z = torch.randn(7, 5)
+    assert g(z).shape == (7, 2)
+    assert c(g(z)).shape == (7, 1)
+    assert sum(isinstance(m, nn.Linear) for m in c) == 4
+
+
+@pytest.mark.parametrize("norm,layer", [("layer", nn.LayerNorm), ("batch", nn.BatchNorm1d)])
+def test_critic_norms(norm, layer):
+    c = models.mlp_critic(2, hidden=8, depth=2, norm=norm)
+    assert sum(isinstance(m, layer) for m in c.modules()) == 2
+    assert models.has_batch_norm(c) == (norm == "batch")
+
+
+def test_spectral_norm_bounds_each_layer():
+    c = models.mlp_critic(2, hidden=32, depth=2, spectral_norm=True)
+    c.train()
+    for _ in range(30):  # power iterations converge while training
+        c(torch.randn(8, 2))
+    c.eval()
+    for m in c.modules():
+        if isinstance(m, nn.Linear):
+            assert torch.linalg.matrix_norm(m.weight, ord=2) < 1.05
+
+
+def test_bad_arguments_are_clear():
+    with pytest.raises(ValueError, match="unknown norm 'group'"):
+        models.mlp_critic(2, norm="group")
+    with pytest.raises(ValueError, match="hidden must be a positive int"):
+        models.mlp_generator(2, 2, hidden=0)
+    with pytest.raises(ValueError, match="unknown activation"):
+        models.mlp_critic(2, activation="swish")

@@ -1,0 +1,153 @@
+import pytest
+import torch
+from torch import nn
+
+from wganlib import models, penalties
+
+
+def linear_critic(w):
+    lin = nn.Linear(len(w), 1)
+    with torch.no_grad():
+        lin.weight.copy_(torch.as_tensor(w, dtype=torch.float32).reshape(1, -1))
+        lin.bias.fill_(0.3)
+    return lin
+
+
+def pair(n=64, d=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, d, generator=g), torch.randn(n, d, generator=g) + 2.0
+
+
+def test_penalty_is_zero_for_a_linear_critic_with_unit_weight():
+    real, fake = pair()
+    assert penalties.gradient_penalty(linear_critic([0.6, 0.8, 0.0]), real, fake).item() == pytest.approx(
+        0, abs=1e-10
+    )
+
+
+def test_penalty_matches_a_per_sample_reference():
+    torch.manual_seed(0)
+    critic = models.mlp_critic(3, hidden=16, depth=2).double()
+    real, fake = (t.double() for t in pair(n=20))
+    alpha = torch.rand(20, 1, dtype=torch.float64)
+    got = penalties.gradient_penalty(critic, real, fake, alpha=alpha)
+    # reference: one sample at a time, so nothing can mix samples
+    terms = []
+    for i in range(20):
+        x = (real[i] + alpha[i] * (fake[i] - real[i])).reshape(1, 3).requires_grad_(True)
+        (g,) = torch.autograd.grad(critic(x).sum(), x)
+        terms.append((g.norm() - 1) ** 2)
+    assert torch.allclose(got, torch.stack(terms).mean(), rtol=1e-10)
+    # and the seed code's formula, on the same interpolates
+    x_hat = (real + alpha * (fake - real)).requires_grad_(True)
+    (grads,) = torch.autograd.grad(critic(x_hat).sum(), x_hat)
+    assert torch.allclose(got, ((grads.norm(2, dim=1) - 1) ** 2).mean(), rtol=1e-10)
+
+
+def test_one_sided_and_centre():
+    real, fake = pair()
+    small = linear_critic([0.3, 0.4, 0.0])  # norm 0.5 everywhere
+    assert penalties.gradient_penalty(small, real, fake, one_sided=True).item() == 0.0
+    assert penalties.gradient_penalty(small, real, fake).item() == pytest.approx(0.25, rel=1e-5)
+    assert penalties.gradient_penalty(small, real, fake, centre=0.0).item() == pytest.approx(0.25, rel=1e-5)
+    big = linear_critic([3.0, 4.0, 0.0])  # norm 5
+    assert penalties.gradient_penalty(big, real, fake, one_sided=True).item() == pytest.approx(16.0, rel=1e-5)
+
+
+def test_constant_critic_gives_a_finite_differentiable_penalty():
+    critic = linear_critic([0.0, 0.0, 0.0])  # gradient exactly zero
+    real, fake = pair()
+    pen = penalties.gradient_penalty(critic, real, fake)
+    assert pen.item() == pytest.approx(1.0)
+    pen.backward()
+    assert torch.isfinite(critic.weight.grad).all()
+    # a critic that ignores its input entirely
+    const = lambda x: torch.zeros(x.shape[0], 1) + 2.0  # noqa: E731
+    assert penalties.gradient_penalty(const, real, fake).item() == pytest.approx(1.0)
+
+
+def test_penalty_trains_the_critic():
+    critic = linear_critic([3.0, 0.0, 0.0])
+    real, fake = pair()
+    penalties.gradient_penalty(critic, real, fake).backward()
+    # d/dw (|w| - 1)^2 = 2 (|w| - 1) w / |w| = (4, 0, 0)
+    assert torch.allclose(critic.weight.grad, torch.tensor([[4.0, 0.0, 0.0]]), atol=1e-5)
+
+
+def test_r1_is_the_squared_weight_norm_for_a_linear_critic():
+    real, _ = pair()
+    assert penalties.r1_penalty(linear_critic([1.0, 2.0, 2.0]), real).item() == pytest.approx(9.0)
+
+
+def test_finite_difference_penalty():
+    # f(x) = x^2 / 2 in 1-D: the slope between x1 and x2 is |x1 + x2| / 2
+    f = lambda x: 0.5 * x.pow(2)  # noqa: E731
+    real, fake = torch.zeros(2000, 1), torch.full((2000, 1), 2.0)
+    pen, slopes = penalties.finite_difference_penalty(
+        f, real, fake, generator=torch.Generator().manual_seed(0), return_slopes=True
+    )
+    # x1, x2 ~ U[0, 2]: slope (x1 + x2) / 2 has mean 1, and E[(slope - 1)^2] = Var = 1/6
+    assert slopes.mean().item() == pytest.approx(1.0, abs=0.03)
+    assert pen.item() == pytest.approx(1 / 6, rel=0.08)
+    # a linear critic with unit weight along the segments: no penalty, and no double backward needed
+    real, fake = pair(d=2)
+    fake = real + torch.tensor([[0.6, 0.8]]) * 2.0
+    assert penalties.finite_difference_penalty(linear_critic([0.6, 0.8]), real, fake).item() == pytest.approx(
+        0, abs=1e-8
+    )
+
+
+def test_batchnorm_critic_is_refused_with_advice():
+    critic = models.mlp_critic(3, hidden=8, depth=2, norm="batch")
+    real, fake = pair()
+    with pytest.raises(ValueError, match="BatchNorm.*norm='layer'"):
+        penalties.gradient_penalty(critic, real, fake)
+    with pytest.raises(ValueError, match="BatchNorm"):
+        penalties.r1_penalty(critic, real)
+    ln = models.mlp_critic(3, hidden=8, depth=2, norm="layer")
+    assert torch.isfinite(penalties.gradient_penalty(ln, real, fake))
+
+
+def test_bad_shapes_are_clear():
+    real, fake = pair()
+    with pytest.raises(ValueError, match=r"same shape.*\(64, 3\) and \(10, 3\)"):
+        penalties.gradient_penalty(linear_critic([1, 0, 0]), real, fake[:10])
+    with pytest.raises(ValueError, match="one weight per sample"):
+        penalties.gradient_penalty(linear_critic([1, 0, 0]), real, fake, alpha=torch.rand(64, 3))
+    with pytest.raises(ValueError, match="one score per sample"):
+        penalties.gradient_penalty(nn.Linear(3, 2), real, fake)
+
+
+def test_clip_weights_clips_layers_but_not_normalisation():
+    torch.manual_seed(0)
+    net = nn.Sequential(
+        nn.Linear(2, 8), nn.LayerNorm(8), nn.ReLU(), nn.Linear(8, 8), nn.BatchNorm1d(8), nn.Linear(8, 1)
+    )
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(50)
+    norm_before = [p.clone() for m in (net[1], net[4]) for p in m.parameters()]
+    n = penalties.clip_weights(net, 0.01)
+    assert n == 6  # weight and bias of three linear layers
+    for i in (0, 3, 5):
+        for p in net[i].parameters():
+            assert p.abs().max() <= 0.01
+    norm_after = [p for m in (net[1], net[4]) for p in m.parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(norm_before, norm_after, strict=False))
+    with pytest.raises(ValueError, match="must be positive"):
+        penalties.clip_weights(net, 0)
+
+
+def test_clip_weights_reaches_spectrally_normalised_layers():
+    c = models.mlp_critic(2, hidden=8, depth=1, spectral_norm=True)
+    penalties.clip_weights(c, 0.001)
+    for name, p in c.named_parameters():
+        assert p.abs().max() <= 0.001, name
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_penalties_on_the_gpu():
+    critic = models.mlp_critic(3, hidden=8).cuda()
+    real, fake = (t.cuda() for t in pair())
+    assert penalties.gradient_penalty(critic, real, fake).device.type == "cuda"
+    assert penalties.finite_difference_penalty(critic, real, fake).device.type == "cuda"

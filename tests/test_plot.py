@@ -1,0 +1,24 @@
+import matplotlib.figure
+import torch
+
+from wganlib import data, models, plot
+
+
+def test_each_plot_returns_its_figure():
+    real = data.sample("8gaussians", 200)
+    critic = models.mlp_critic(2, hidden=8, depth=1)
+    figs = [
+        plot.samples(real + 0.1, real, data.centres("8gaussians"), title="t", lim=2),
+        plot.critic_contour(critic, real, real + 0.1, resolution=20),
+        plot.weight_histogram(critic),
+    ]
+    for fig in figs:
+        assert isinstance(fig, matplotlib.figure.Figure) and fig.axes
+
+
+def test_contour_keeps_the_critic_mode():
+    critic = models.mlp_critic(2, hidden=8, depth=1, norm="batch")
+    critic.train()
+    plot.critic_contour(critic, resolution=10, arrows=False)
+    assert critic.training
+    assert torch.is_grad_enabled()
