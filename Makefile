@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 JB     := $(BIN)/jupyter-book
 STRICT := -W -n --keep-going
 
-.PHONY: all venv book test unit notebooks structure lint student clean
+.PHONY: all venv book test unit notebooks structure browser lint student clean
 
 all: test
 
@@ -22,11 +22,13 @@ venv: $(STAMP)
 
 ## make book: the web book, notebooks executed (cached), strict, into _build/html
 book: $(STAMP)
-	$(JB) build . $(STRICT)
+	@scripts/vendor_js.sh
+	$(BIN)/python scripts/book_config.py --execute cache --out _build/_config_book.yml
+	$(JB) build . $(STRICT) --config _build/_config_book.yml
 	@echo "The book is in _build/html/index.html"
 
 ## make test: unit tests, every notebook through nbval, lint, then a strict structure build
-test: unit notebooks lint structure
+test: unit notebooks lint structure browser
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
@@ -35,14 +37,26 @@ notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -q --durations=0 chapters book/chapter_template.ipynb
 
 lint: $(STAMP)
-	$(BIN)/ruff check wganlib tests
+	$(BIN)/ruff check wganlib tests scripts
 
 # The book's structure (toc, references, directives, citations) with execution off, so that no
 # notebook runs twice; a broken link or directive fails here.
 structure: $(STAMP)
-	@mkdir -p _build
-	sed 's/^\(  *execute_notebooks:\).*/\1 "off"/' _config.yml > _build/_config_structure.yml
+	@scripts/vendor_js.sh
+	$(BIN)/python scripts/book_config.py --execute off --out _build/_config_structure.yml
 	$(JB) build . $(STRICT) --config _build/_config_structure.yml --path-output _build/structure
 
+# Two pages of the structure build in headless Chromium with no network (tests/test_browser.py).
+# Installs Debian's chromium when it is missing and this user may; otherwise the test skips.
+browser: structure
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+	  echo "browser: could not install chromium; the browser test will skip"
+	WGANBOOK_HTML=$(CURDIR)/_build/structure/_build/html $(BIN)/python -m pytest tests/test_browser.py -q -rs
+
+## make student: copies of every chapter without solutions, in student/
+student: $(STAMP)
+	$(BIN)/python scripts/make_student.py --out student
+
 clean:
-	rm -rf _build student
+	rm -rf _build student _vendor

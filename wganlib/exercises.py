@@ -116,6 +116,50 @@ def check_wasserstein1_1d(w1) -> None:
     _passed(name, len(cases))
 
 
+def check_sinkhorn_plan(sinkhorn) -> None:
+    """Check ``sinkhorn(a, b, cost, eps)``: the entropic transport plan of shape (n, m) after Sinkhorn's
+    alternating scalings (Cuturi 2013), for weights a (n,), b (m,) and a cost matrix (n, m) (numpy)."""
+    import ot
+
+    name = "sinkhorn"
+    what = "returns diag(u) K diag(v) with K = exp(-cost / eps), after alternating u = a / (K v), v = b / (K^T u)"
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(5, 2)), rng.normal(1.0, 1.0, size=(5, 2))
+    uniform = np.full(5, 0.2)
+    x6, y4 = rng.normal(size=(6, 2)), rng.normal(size=(4, 2))
+    a6, b4 = rng.random(6) + 0.2, rng.random(4) + 0.2
+    cases = [
+        (uniform, uniform, np.linalg.norm(x[:, None] - y[None], axis=-1), 0.5, "five points each, eps = 0.5"),
+        (a6 / a6.sum(), b4 / b4.sum(), np.linalg.norm(x6[:, None] - y4[None], axis=-1), 0.2,
+         "6 x 4 problem with unequal weights, eps = 0.2"),
+        (uniform, uniform, np.linalg.norm(x[:, None] - y[None], axis=-1), 5.0, "five points each, eps = 5"),
+    ]  # fmt: skip
+    for a, b, cost, eps, label in cases:
+        got = _call(sinkhorn, name, what, a.copy(), b.copy(), cost.copy(), eps)
+        if isinstance(got, torch.Tensor):
+            got = got.detach().cpu().numpy()
+        got = np.asarray(got, dtype=np.float64)
+        if got.shape != cost.shape:
+            raise CheckFailed(f"{label}: the plan must have the cost's shape {cost.shape}, got {got.shape}")
+        if not np.all(np.isfinite(got)):
+            raise CheckFailed(f"{label}: the plan holds nan or inf. Is K = exp(-cost / eps) (with the minus sign)?")
+        want = ot.sinkhorn(a, b, cost, reg=eps, numItermax=100_000, stopThr=1e-13)
+        if np.max(np.abs(got - want)) > 1e-6:
+            kernel = np.exp(-cost / eps)
+            hint = ""
+            if np.allclose(got, kernel, atol=1e-6):
+                hint = " You returned K itself: scale it, plan = u[:, None] * K * v[None, :]."
+            elif np.allclose(got, ot.sinkhorn(a, b, cost, reg=1 / eps, numItermax=100_000, stopThr=1e-13), atol=1e-6):
+                hint = " You used exp(-eps * cost): the kernel is exp(-cost / eps)."
+            elif np.max(np.abs(got.sum(1) - a)) > 1e-4 or np.max(np.abs(got.sum(0) - b)) > 1e-4:
+                hint = (
+                    f" Its row sums are off by {np.max(np.abs(got.sum(1) - a)):.1e} and its column sums by "
+                    f"{np.max(np.abs(got.sum(0) - b)):.1e}: alternate u = a / (K @ v) and v = b / (K.T @ u)."
+                )
+            raise CheckFailed(f"{label}: the plan differs from the reference by {np.max(np.abs(got - want)):.2e}.{hint}")
+    _passed(name, len(cases))
+
+
 # --- chapter 4 ---------------------------------------------------------------------------------
 
 

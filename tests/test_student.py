@@ -1,0 +1,98 @@
+"""`make student`: solutions gone, valid notebooks, stubs fail their checks with a useful message."""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from IPython.core.inputtransformer2 import TransformerManager
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import make_student  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb")) + [ROOT / "book" / "chapter_template.ipynb"]
+IDS = [p.name for p in NOTEBOOKS]
+
+
+def solution_lines(nb):
+    """Every non-trivial line of every solution region, gated solution prose and {solution} block."""
+    lines = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            inside = False
+            for line in cell.source.splitlines():
+                if line.strip() == make_student.BEGIN:
+                    inside = True
+                elif line.strip() == make_student.END:
+                    inside = False
+                elif inside and len(line.strip()) > 12:
+                    lines.add(line.strip())
+    return lines
+
+
+@pytest.fixture(scope="module")
+def copies(tmp_path_factory):
+    out = tmp_path_factory.mktemp("student")
+    make_student.main(["--out", str(out), *map(str, NOTEBOOKS)])
+    return {p.name: nbformat.read(out / "chapters" / p.name, as_version=4) for p in NOTEBOOKS}
+
+
+def test_stub_code_keeps_the_signature_and_indentation():
+    src = "def f(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION\n\nf"
+    assert make_student.stub_code(src) == "def f(x):\n    raise NotImplementedError()\n\nf"
+    with pytest.raises(ValueError, match="without ### END"):
+        make_student.stub_code("### BEGIN SOLUTION\nx = 1")
+
+
+def test_solution_directives_are_removed():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("Question?\n\n```{solution} ex-1\n:class: dropdown\nThe answer is 42.\n```\nAfter."),
+        nbformat.v4.new_markdown_cell("````{solution} ex-2\n```python\nx = 1\n```\n````"),
+    ]
+    out = make_student.student_notebook(nb)
+    text = "\n".join(c.source for c in out.cells)
+    assert "42" not in text and "x = 1" not in text and "Question?" in text and "After." in text
+    assert len(out.cells) == 1
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_student_copy_has_no_solution_and_is_valid(path, copies):
+    original = nbformat.read(path, as_version=4)
+    copy = copies[path.name]
+    nbformat.validate(copy)
+    text = json.dumps([c.source for c in copy.cells])
+    assert "BEGIN SOLUTION" not in text and "{solution" not in text
+    leaked = [line for line in solution_lines(original) if line in text]
+    assert not leaked, f"solution lines survive in the student copy: {leaked[:3]}"
+    assert all(not c.get("outputs") for c in copy.cells if c.cell_type == "code")
+    assert "raise NotImplementedError()" in text
+
+
+def _python(src):
+    return TransformerManager().transform_cell(src)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_student_stubs_fail_their_checks_with_advice(path, copies):
+    """Run the setup cell, then each stubbed exercise cell and its check: the check must fail and
+    tell the student to implement the function."""
+    from wganlib.exercises import CheckFailed
+
+    cells = [c for c in copies[path.name].cells if c.cell_type == "code"]
+    ns = {"__name__": "__student__"}
+    exec(_python(cells[0].source), ns)  # the setup cell (outside Colab: installs nothing)
+    stubs = [i for i, c in enumerate(cells) if "raise NotImplementedError()" in c.source]
+    assert stubs, "no stubbed exercise"
+    checked = 0
+    for i in stubs:
+        exec(_python(cells[i].source), ns)
+        follow = next((c for c in cells[i + 1 :] if re.search(r"check_\w+\(", c.source)), None)
+        assert follow is not None, f"exercise cell {i} has no check after it"
+        with pytest.raises(CheckFailed, match="not implemented yet: replace `raise NotImplementedError\\(\\)`"):
+            exec(_python(follow.source), ns)
+        checked += 1
+    assert checked == len(stubs)
