@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 JB     := $(BIN)/jupyter-book
 STRICT := -W -n --keep-going
 
-.PHONY: all venv book test unit notebooks structure browser lint student clean
+.PHONY: all venv book test unit notebooks structure browser lint student bench clean
 
 all: test
 
@@ -37,7 +37,7 @@ notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -q --durations=0 chapters book/chapter_template.ipynb
 
 lint: $(STAMP)
-	$(BIN)/ruff check wganlib tests scripts
+	$(BIN)/ruff check wganlib tests scripts benchmarks
 
 # The book's structure (toc, references, directives, citations) with execution off, so that no
 # notebook runs twice; a broken link or directive fails here.
@@ -53,6 +53,10 @@ browser: structure
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
 	  echo "browser: could not install chromium; the browser test will skip"
 	WGANBOOK_HTML=$(CURDIR)/_build/structure/_build/html $(BIN)/python -m pytest tests/test_browser.py -q -rs
+
+## make bench: speed and quality against the reference; rewrites benchmarks/README.md (about 20 min)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --book
 
 ## make student: copies of every chapter without solutions, in student/
 student: $(STAMP)

@@ -30,7 +30,7 @@ def test_every_loss_trains_and_records_history(loss):
     assert isinstance(h, History) and len(h) == 5 and h.step == list(range(5))
     for key in ("critic_loss", "generator_loss", "wasserstein", "seconds"):
         assert all(math.isfinite(v) for v in getattr(h, key)), key
-    penalised = loss in ("wgan-gp", "r1")
+    penalised = loss in ("wgan-gp", "wgan-fd", "r1")
     assert all(math.isfinite(v) == penalised for v in h.grad_norm)
     assert h.seconds == sorted(h.seconds)
 

@@ -15,7 +15,13 @@ import torch
 from torch import nn
 
 from . import losses as L
-from .penalties import check_critic_for_penalty, clip_weights, gradient_penalty, r1_penalty
+from .penalties import (
+    check_critic_for_penalty,
+    clip_weights,
+    finite_difference_penalty,
+    gradient_penalty,
+    r1_penalty,
+)
 
 __all__ = ["LOSSES", "History", "critic_step", "generator_step", "make_optimizer", "train_gan"]
 
@@ -25,10 +31,11 @@ LOSSES = {
     "nsgan": "GAN with the non-saturating generator loss -log D(G(z))",
     "wgan": "WGAN: critic scores, weight clipping to [-clip, clip] (default 0.01)",
     "wgan-gp": "WGAN with the gradient penalty at interpolates (centre 1)",
+    "wgan-fd": "WGAN with the finite-difference penalty (no double backward)",
     "hinge": "hinge loss (use a spectrally normalised critic)",
     "r1": "non-saturating GAN with the zero-centred penalty on real samples (gamma/2 * R1)",
 }
-_PENALISED = ("wgan-gp", "r1")
+_PENALISED = ("wgan-gp", "wgan-fd", "r1")
 
 
 def _check_loss(loss: str) -> str:
@@ -44,7 +51,8 @@ class History:
 
     ``wasserstein`` is ``mean(critic(real)) - mean(critic(fake))`` at the last critic step, before
     its update (the critic's Wasserstein-1 estimate for the WGAN losses); ``penalty`` is the unscaled
-    penalty and ``grad_norm`` the mean gradient norm at the penalty's points (nan without a penalty);
+    penalty and ``grad_norm`` the mean gradient norm at the penalty's points (for "wgan-fd", the mean
+    finite-difference slope; nan without a penalty);
     ``seconds`` is the wall-clock time since training began.
     """
 
@@ -126,6 +134,10 @@ def critic_step(
         pen, norms = gradient_penalty(critic, real, fake, return_norms=True)
         value = value + penalty_weight * pen
         penalty, grad_norm = pen.item(), norms.mean().item()
+    elif loss == "wgan-fd":
+        pen, slopes = finite_difference_penalty(critic, real, fake, return_slopes=True)
+        value = value + penalty_weight * pen
+        penalty, grad_norm = pen.item(), slopes.mean().item()
     elif loss == "r1":
         pen, norms = r1_penalty(critic, real, return_norms=True)
         value = value + 0.5 * penalty_weight * pen
