@@ -1,17 +1,19 @@
 """wganlib: the shared library of the WGAN book.
 
 Modules: ``device`` (device and seeds), ``data`` (toy distributions), ``models`` (MLPs), ``losses``,
-``penalties``, ``train`` (``critic_step``, ``generator_step``, ``train_gan``), ``metrics``, ``plot``,
-``exercises`` (self-checks). The library never picks a device, reseeds or restyles plots by itself.
+``penalties``, ``transport`` (exact optimal transport), ``train`` (``critic_step``,
+``generator_step``, ``train_gan``), ``metrics``, ``plot``, ``exercises`` (self-checks), and, imported
+on demand because it needs the ``proteins`` extra, ``proteins``. The library never picks a device,
+reseeds or restyles plots by itself.
 """
 
-from . import data, exercises, losses, metrics, models, penalties, plot, train
+from . import data, exercises, losses, metrics, models, penalties, plot, train, transport
 from .device import device, seed_everything
 from .train import History, critic_step, generator_step, train_gan
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "data", "exercises", "losses", "metrics", "models", "penalties", "plot", "train",
+    "data", "exercises", "losses", "metrics", "models", "penalties", "plot", "train", "transport",
     "device", "seed_everything", "History", "critic_step", "generator_step", "train_gan",
 ]  # fmt: skip

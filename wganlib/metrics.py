@@ -27,9 +27,9 @@ def _as_points(x, name: str) -> np.ndarray:
     if a.ndim == 1:
         a = a[:, None]
     if a.ndim != 2:
-        raise ValueError(f"{name} must have shape (n,) or (n, d); got {a.shape}")
+        raise ValueError(f"{name} must have shape (n,) or (n, d) with one point per row; got {a.shape}")
     if a.shape[0] == 0:
-        raise ValueError(f"{name} is empty")
+        raise ValueError(f"{name} is empty: it needs at least one point")
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name} contains nan or inf values")
     return a

@@ -11,25 +11,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import torch
+
+from .metrics import _as_points
 
 __all__ = ["cost_matrix", "exact_plan", "dual_potentials", "DualPotentials"]
-
-
-def _as_points(x, name: str) -> np.ndarray:
-    """A float64 array of shape (n, d) from numpy or torch input; 1-D input is read as (n, 1)."""
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().double().numpy()
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim == 1:
-        a = a[:, None]
-    if a.ndim != 2:
-        raise ValueError(f"{name} must have shape (n,) or (n, d) with one point per row; got {a.shape}")
-    if a.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it needs at least one point")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains nan or inf values")
-    return a
 
 
 def _as_pair(x, y) -> tuple[np.ndarray, np.ndarray]:
