@@ -313,3 +313,40 @@ def check_clip_weights(clip) -> None:
                 "(clipping its scale to c would shrink every activation)."
             )
     _passed(name, 3)
+
+
+# --- chapter 6 ---------------------------------------------------------------------------------
+
+
+def check_loo_1nn_accuracy(acc) -> None:
+    """Check ``acc(real, synthetic)``: the leave-one-out accuracy of the 1-nearest-neighbour two-sample
+    test on numpy arrays of shape (n, d) and (m, d) (see :func:`wganlib.proteins.loo_1nn_accuracy`)."""
+    from .proteins import loo_1nn_accuracy
+
+    name = "loo_1nn_accuracy"
+    what = (
+        "pools real and synthetic, labels each point by its origin, predicts each point's origin from its "
+        "nearest OTHER point, and returns the fraction predicted right"
+    )
+    rng = np.random.default_rng(6)
+    real = rng.normal(size=(30, 4))
+    cases = [
+        (real, rng.normal(size=(30, 4)) + 20.0, "two far-apart clouds (the accuracy must be 1)"),
+        (real, real + 1e-3, "synthetic points that copy the real ones (the accuracy must be 0)"),
+        (real, rng.normal(size=(30, 4)), "two samples of the same gaussian"),
+        (real[:12], rng.normal(0.5, 1.0, size=(20, 4)), "samples of unequal sizes (12 real, 20 synthetic)"),
+    ]
+    for a, b, label in cases:
+        got = _number(_call(acc, name, what, a.copy(), b.copy()), name)
+        want = loo_1nn_accuracy(a, b)
+        if abs(got - want) > 1e-9:
+            hint = ""
+            if abs(got - 1.0) < 1e-9 and want < 1.0:
+                hint = (
+                    " Every point was classified right: is each point its own nearest neighbour? Leave it out "
+                    "(set the diagonal of the distance matrix to infinity)."
+                )
+            elif abs(got - (1.0 - want)) < 1e-9:
+                hint = " It is 1 minus the answer: count the points whose predicted origin is RIGHT."
+            raise CheckFailed(f"{label}: got {got:.4f}, expected {want:.4f}.{hint}")
+    _passed(name, len(cases))
