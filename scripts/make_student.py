@@ -20,6 +20,8 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 # a ```{solution} ...``` or ````{solution} ...```` block, up to its matching closing fence
+# a gated solution's opening or closing directive, ```{solution-start} label ... ``` or ```{solution-end}```
+GATE = re.compile(r"(^(?:`{3,}|:{3,})\{solution-(?:start|end)\}.*?^(?:`{3,}|:{3,})[ \t]*$\n?)", re.M | re.S)
 SOLUTION_DIRECTIVE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution\}.*?^(?P=fence)[ \t]*$\n?", re.M | re.S)
 
 
@@ -52,15 +54,15 @@ def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in nb.cells:
         src = cell.source
         if cell.cell_type == "markdown":
-            if "{solution-start}" in src:
-                gated = True
-                continue
-            if "{solution-end}" in src:
-                gated = False
-                continue
-            if gated:
-                continue  # prose inside a gated solution is part of the solution
-            src = SOLUTION_DIRECTIVE.sub("", src).rstrip()
+            kept = []
+            # walk the cell: text before a solution-start is kept, text up to the matching
+            # solution-end is part of the solution, text after it is kept again
+            for piece in GATE.split(src):
+                if GATE.fullmatch(piece):
+                    gated = "{solution-start}" in piece
+                elif not gated:
+                    kept.append(piece)
+            src = SOLUTION_DIRECTIVE.sub("", "".join(kept)).strip()
             if not src:
                 continue
             cell.source = src

@@ -60,6 +60,23 @@ def test_solution_directives_are_removed():
     assert len(out.cells) == 1
 
 
+def test_gates_inside_cells_keep_the_question_and_drop_the_answer():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "## Exercises\n\n```{exercise}\n:label: a\nDo it.\n```\n\n```{solution-start} a\n:class: dropdown\n```\nProse answer."
+        ),
+        nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"),
+        nbformat.v4.new_markdown_cell("More answer.\n```{solution-end}\n```\nAfter the end."),
+    ]
+    out = make_student.student_notebook(nb)
+    assert [c.source for c in out.cells] == [
+        "## Exercises\n\n```{exercise}\n:label: a\nDo it.\n```",
+        "def f():\n    raise NotImplementedError()",
+        "After the end.",
+    ]
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_student_copy_has_no_solution_and_is_valid(path, copies):
     original = nbformat.read(path, as_version=4)

@@ -171,7 +171,11 @@ class PeptideFeatures:
 
 
 def load_features(
-    name: str = "amp", *, cache: str | os.PathLike | None = None, use_cache: bool = True, progress: bool = True
+    name: str = "amp",
+    *,
+    cache: str | os.PathLike | None = None,
+    use_cache: bool = True,
+    progress: bool = True,
 ) -> PeptideFeatures:
     """Sequences, labels and features of a modlamp data set, computed once and cached as ``.npz``.
 
