@@ -110,6 +110,12 @@ def test_bad_settings_are_clear_errors():
         wganlib.train_gan(g, c, eight, steps=0)
 
 
+def test_integer_betas_are_accepted():
+    g, c = small_pair()
+    h = wganlib.train_gan(g, c, eight, steps=1, n_critic=1, batch_size=8, betas=(0, 0.9), progress=False)
+    assert len(h) == 1
+
+
 def test_callback_can_stop_training_and_history_plots():
     g, c = small_pair()
     h = wganlib.train_gan(g, c, eight, steps=50, n_critic=1, batch_size=16, progress=False,

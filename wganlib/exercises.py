@@ -350,3 +350,111 @@ def check_loo_1nn_accuracy(acc) -> None:
                 hint = " It is 1 minus the answer: count the points whose predicted origin is RIGHT."
             raise CheckFailed(f"{label}: got {got:.4f}, expected {want:.4f}.{hint}")
     _passed(name, len(cases))
+
+
+# --- chapter 4 extra ---------------------------------------------------------------------------
+
+
+class _Radial(torch.nn.Module):
+    """A critic f(x) = scale * |x|^2 / 2 whose gradient norm at x is scale * |x| (per sample)."""
+
+    def __init__(self, scale: float):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.tensor(float(scale)))
+
+    def forward(self, x):
+        return 0.5 * self.scale * x.flatten(1).pow(2).sum(1, keepdim=True)
+
+
+def _segment_pair(n: int = 4096, d: int = 3, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    real = torch.randn(n, d, generator=g)
+    fake = torch.randn(n, d, generator=g) + 2.0
+    return real, fake
+
+
+def _expected_over_alpha(fn, real, fake, draws: int = 64, seed: int = 1):
+    """Average of fn(x_hat) over many per-sample uniform alphas (a Monte Carlo reference)."""
+    g = torch.Generator().manual_seed(seed)
+    total = 0.0
+    for _ in range(draws):
+        alpha = torch.rand(real.shape[0], 1, generator=g)
+        total += fn(real + alpha * (fake - real)).item()
+    return total / draws
+
+
+def check_one_sided_penalty(one_sided) -> None:
+    """Check ``one_sided(critic, real, fake)``: mean of relu(||grad critic(x_hat)|| - 1)^2 at per-sample
+    uniform interpolates (Gulrajani et al. 2017, appendix); it must ignore norms below 1."""
+    name = "one_sided_penalty"
+    what = "returns mean(relu(||grad critic(x_hat)||_2 - 1)^2) at x_hat = real + alpha (fake - real)"
+    real, fake = _segment_pair()
+
+    # 1. a critic whose gradient norm is below 1 on every segment: the penalty must be exactly 0
+    small = _Radial(0.1)  # |grad| = 0.1 |x| < 1 for these points
+    val = _number(_call(one_sided, name, what, small, real, fake), name)
+    if abs(val) > 1e-8:
+        hint = " It looks two-sided: use relu(norm - 1) (or clamp_min(0)) before squaring." if val > 1e-3 else ""
+        raise CheckFailed(f"a critic with gradient norm below 1 everywhere must give 0, got {val:.6f}.{hint}")
+
+    # 2. a steeper critic: compare with the expectation over alpha
+    steep = _Radial(1.0)
+    out = _call(one_sided, name, what, steep, real, fake)
+    if not isinstance(out, torch.Tensor) or out.numel() != 1:
+        raise CheckFailed(f"{name} must return a one-element torch.Tensor (the mean over the batch)")
+    got = out.item()
+    want = _expected_over_alpha(lambda x: torch.relu(x.flatten(1).norm(dim=1) - 1).pow(2).mean(), real, fake)
+    two_sided = _expected_over_alpha(lambda x: (x.flatten(1).norm(dim=1) - 1).pow(2).mean(), real, fake)
+    if abs(got - want) > 0.05 * want:
+        hint = ""
+        if abs(got - two_sided) < 0.05 * two_sided and abs(two_sided - want) > 0.1 * want:
+            hint = " That is the two-sided penalty."
+        raise CheckFailed(f"for f(x) = |x|^2/2 the one-sided penalty is about {want:.4f}, got {got:.4f}.{hint}")
+
+    # 3. it must train the critic
+    if out.grad_fn is None:
+        raise CheckFailed("the penalty cannot be backpropagated: use torch.autograd.grad(..., create_graph=True)")
+    steep.scale.grad = None
+    out.backward()
+    if steep.scale.grad is None or steep.scale.grad.abs() < 1e-8:
+        raise CheckFailed("the penalty's gradient with respect to the critic's weights is zero: use create_graph=True")
+    _passed(name, 3)
+
+
+def check_finite_difference_penalty(fd) -> None:
+    """Check ``fd(critic, real, fake)``: mean of (|D(x1) - D(x2)| / ||x1 - x2|| - 1)^2 with two
+    independent uniform interpolates per real-fake pair; no second derivatives needed."""
+    name = "finite_difference_penalty"
+    what = "returns mean((|D(x1) - D(x2)| / ||x1 - x2|| - 1)^2) for two interpolates per pair"
+    real, fake = _segment_pair(n=8192, d=2)
+
+    # 1. a linear critic with a unit weight along the segments has slope 1 on each: penalty 0
+    lin = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        lin.weight.copy_(torch.tensor([[1.0, 1.0]]) / math.sqrt(2.0))  # segments run along (1, 1)
+    shift = torch.randn(real.shape[0], 1, generator=torch.Generator().manual_seed(3)) * torch.tensor([[1.0, -1.0]])
+    val = _number(_call(fd, name, what, lin, real + shift, real + shift + 2.0), name)
+    if abs(val) > 1e-6:
+        raise CheckFailed(f"a critic with slope exactly 1 along every segment must give 0, got {val:.6f}")
+
+    # 2. a linear critic with weight norm 2, pointing along the segments: every slope is 2, penalty 1
+    with torch.no_grad():
+        lin.weight.mul_(2.0)
+    val = _number(_call(fd, name, what, lin, real + shift, real + shift + 2.0), name)
+    if abs(val - 1.0) > 1e-4:
+        hint = " (You returned the slope, not (slope - 1)^2.)" if abs(val - 2.0) < 1e-3 else ""
+        raise CheckFailed(f"slope 2 on every segment must give (2 - 1)^2 = 1, got {val:.6f}.{hint}")
+
+    # 3. a curved critic: compare with the library's estimate (both random, so loosely)
+    out = _call(fd, name, what, _Radial(1.0), real, fake)
+    if not isinstance(out, torch.Tensor) or out.numel() != 1:
+        raise CheckFailed(f"{name} must return a one-element torch.Tensor (the mean over the batch)")
+    want = sum(penalties.finite_difference_penalty(_Radial(1.0), real, fake).item() for _ in range(8)) / 8
+    if abs(out.item() - want) > 0.1 * want:
+        raise CheckFailed(
+            f"for f(x) = |x|^2/2 the penalty is about {want:.4f}, got {out.item():.4f}. Use two independent "
+            "alphas per sample, each U[0, 1] with shape (n, 1), and divide by the distance ||x1 - x2||."
+        )
+    if out.grad_fn is None:
+        raise CheckFailed("the penalty does not depend on the critic's weights: do not detach the scores")
+    _passed(name, 3)

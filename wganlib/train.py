@@ -85,7 +85,8 @@ class History:
 def make_optimizer(name: str, params, lr: float, betas=(0.0, 0.9)) -> torch.optim.Optimizer:
     """``"adam"`` (with ``betas``), ``"rmsprop"`` (no momentum, as WGAN prescribes) or ``"sgd"``."""
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=tuple(betas))
+        b1, b2 = (float(b) for b in betas)  # torch refuses a mix such as (0, 0.9)
+        return torch.optim.Adam(params, lr=lr, betas=(b1, b2))
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr)
     if name == "sgd":
