@@ -41,7 +41,11 @@ def main() -> None:
     config, offline = build_config(args.execute)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(yaml.safe_dump(config, sort_keys=False))
-    where = "local copies in _vendor/" if offline else "CDNs (run scripts/vendor_js.sh with npm for offline pages)"
+    where = (
+        "local copies in _vendor/"
+        if offline
+        else "CDNs (run scripts/vendor_js.sh with npm for offline pages)"
+    )
     print(f"book_config: execution {args.execute}; MathJax and widgets from {where}")
 
 

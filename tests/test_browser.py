@@ -22,8 +22,12 @@ REPO = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
 SHOTS = ROOT / "_build" / "browser"
 
 pytestmark = [
-    pytest.mark.skipif(not HTML, reason="run by `make browser` after the structure build (WGANBOOK_HTML unset)"),
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: `apt-get install chromium` (Debian) to run the browser test"),
+    pytest.mark.skipif(
+        not HTML, reason="run by `make browser` after the structure build (WGANBOOK_HTML unset)"
+    ),
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="no Chromium: `apt-get install chromium` (Debian) to run the browser test"
+    ),
     pytest.mark.skipif(
         not (ROOT / "_vendor" / ".complete").exists(),
         reason="MathJax is not vendored (npm was unavailable), so pages need the network for math",

@@ -51,7 +51,9 @@ def test_stub_code_keeps_the_signature_and_indentation():
 def test_solution_directives_are_removed():
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_markdown_cell("Question?\n\n```{solution} ex-1\n:class: dropdown\nThe answer is 42.\n```\nAfter."),
+        nbformat.v4.new_markdown_cell(
+            "Question?\n\n```{solution} ex-1\n:class: dropdown\nThe answer is 42.\n```\nAfter."
+        ),
         nbformat.v4.new_markdown_cell("````{solution} ex-2\n```python\nx = 1\n```\n````"),
     ]
     out = make_student.student_notebook(nb)
@@ -116,7 +118,9 @@ def test_student_stubs_fail_their_checks_with_advice(path, copies):
         exec(_python(cells[i].source), ns)
         follow = next((c for c in cells[i + 1 :] if re.search(r"check_\w+\(", c.source)), None)
         assert follow is not None, f"exercise cell {i} has no check after it"
-        with pytest.raises(CheckFailed, match="not implemented yet: replace `raise NotImplementedError\\(\\)`"):
+        with pytest.raises(
+            CheckFailed, match="not implemented yet: replace `raise NotImplementedError\\(\\)`"
+        ):
             exec(_python(follow.source), ns)
         checked += 1
     assert checked == len(stubs)

@@ -61,7 +61,9 @@ def test_exact_plan_accepts_torch_and_1d_input():
     # 1-D samples: the value is the closed form by sorting
     a, b = x[:, 0], y[:, 0]
     plan = transport.exact_plan(a, b)
-    assert (plan * transport.cost_matrix(a, b)).sum() == pytest.approx(np.mean(np.abs(np.sort(a) - np.sort(b))), rel=1e-10)
+    assert (plan * transport.cost_matrix(a, b)).sum() == pytest.approx(
+        np.mean(np.abs(np.sort(a) - np.sort(b))), rel=1e-10
+    )
 
 
 @pytest.mark.parametrize("seed,n,m", [(0, 3, 3), (1, 6, 6), (2, 7, 4), (3, 1, 5), (4, 25, 25)])

@@ -14,15 +14,6 @@ import torch
 
 from . import metrics, penalties
 
-__all__ = [
-    "CheckFailed",
-    "check_js_divergence",
-    "check_wasserstein1_1d",
-    "check_gradient_penalty",
-    "check_r1_penalty",
-    "check_clip_weights",
-]
-
 
 class CheckFailed(AssertionError):
     """A self-check found a case where the student's function disagrees with the reference."""
@@ -142,21 +133,27 @@ def check_sinkhorn_plan(sinkhorn) -> None:
         if got.shape != cost.shape:
             raise CheckFailed(f"{label}: the plan must have the cost's shape {cost.shape}, got {got.shape}")
         if not np.all(np.isfinite(got)):
-            raise CheckFailed(f"{label}: the plan holds nan or inf. Is K = exp(-cost / eps) (with the minus sign)?")
+            raise CheckFailed(
+                f"{label}: the plan holds nan or inf. Is K = exp(-cost / eps) (with the minus sign)?"
+            )
         want = ot.sinkhorn(a, b, cost, reg=eps, numItermax=100_000, stopThr=1e-13)
         if np.max(np.abs(got - want)) > 1e-6:
             kernel = np.exp(-cost / eps)
             hint = ""
             if np.allclose(got, kernel, atol=1e-6):
                 hint = " You returned K itself: scale it, plan = u[:, None] * K * v[None, :]."
-            elif np.allclose(got, ot.sinkhorn(a, b, cost, reg=1 / eps, numItermax=100_000, stopThr=1e-13), atol=1e-6):
+            elif np.allclose(
+                got, ot.sinkhorn(a, b, cost, reg=1 / eps, numItermax=100_000, stopThr=1e-13), atol=1e-6
+            ):
                 hint = " You used exp(-eps * cost): the kernel is exp(-cost / eps)."
             elif np.max(np.abs(got.sum(1) - a)) > 1e-4 or np.max(np.abs(got.sum(0) - b)) > 1e-4:
                 hint = (
                     f" Its row sums are off by {np.max(np.abs(got.sum(1) - a)):.1e} and its column sums by "
                     f"{np.max(np.abs(got.sum(0) - b)):.1e}: alternate u = a / (K @ v) and v = b / (K.T @ u)."
                 )
-            raise CheckFailed(f"{label}: the plan differs from the reference by {np.max(np.abs(got - want)):.2e}.{hint}")
+            raise CheckFailed(
+                f"{label}: the plan differs from the reference by {np.max(np.abs(got - want)):.2e}.{hint}"
+            )
     _passed(name, len(cases))
 
 
@@ -394,7 +391,9 @@ def check_one_sided_penalty(one_sided) -> None:
     small = _Radial(0.1)  # |grad| = 0.1 |x| < 1 for these points
     val = _number(_call(one_sided, name, what, small, real, fake), name)
     if abs(val) > 1e-8:
-        hint = " It looks two-sided: use relu(norm - 1) (or clamp_min(0)) before squaring." if val > 1e-3 else ""
+        hint = (
+            " It looks two-sided: use relu(norm - 1) (or clamp_min(0)) before squaring." if val > 1e-3 else ""
+        )
         raise CheckFailed(f"a critic with gradient norm below 1 everywhere must give 0, got {val:.6f}.{hint}")
 
     # 2. a steeper critic: compare with the expectation over alpha
@@ -409,15 +408,21 @@ def check_one_sided_penalty(one_sided) -> None:
         hint = ""
         if abs(got - two_sided) < 0.05 * two_sided and abs(two_sided - want) > 0.1 * want:
             hint = " That is the two-sided penalty."
-        raise CheckFailed(f"for f(x) = |x|^2/2 the one-sided penalty is about {want:.4f}, got {got:.4f}.{hint}")
+        raise CheckFailed(
+            f"for f(x) = |x|^2/2 the one-sided penalty is about {want:.4f}, got {got:.4f}.{hint}"
+        )
 
     # 3. it must train the critic
     if out.grad_fn is None:
-        raise CheckFailed("the penalty cannot be backpropagated: use torch.autograd.grad(..., create_graph=True)")
+        raise CheckFailed(
+            "the penalty cannot be backpropagated: use torch.autograd.grad(..., create_graph=True)"
+        )
     steep.scale.grad = None
     out.backward()
     if steep.scale.grad is None or steep.scale.grad.abs() < 1e-8:
-        raise CheckFailed("the penalty's gradient with respect to the critic's weights is zero: use create_graph=True")
+        raise CheckFailed(
+            "the penalty's gradient with respect to the critic's weights is zero: use create_graph=True"
+        )
     _passed(name, 3)
 
 
@@ -432,7 +437,9 @@ def check_finite_difference_penalty(fd) -> None:
     lin = torch.nn.Linear(2, 1)
     with torch.no_grad():
         lin.weight.copy_(torch.tensor([[1.0, 1.0]]) / math.sqrt(2.0))  # segments run along (1, 1)
-    shift = torch.randn(real.shape[0], 1, generator=torch.Generator().manual_seed(3)) * torch.tensor([[1.0, -1.0]])
+    shift = torch.randn(real.shape[0], 1, generator=torch.Generator().manual_seed(3)) * torch.tensor(
+        [[1.0, -1.0]]
+    )
     val = _number(_call(fd, name, what, lin, real + shift, real + shift + 2.0), name)
     if abs(val) > 1e-6:
         raise CheckFailed(f"a critic with slope exactly 1 along every segment must give 0, got {val:.6f}")
@@ -458,3 +465,7 @@ def check_finite_difference_penalty(fd) -> None:
     if out.grad_fn is None:
         raise CheckFailed("the penalty does not depend on the critic's weights: do not detach the scores")
     _passed(name, 3)
+
+
+#: every self-check of the book, and the error they raise
+__all__ = ["CheckFailed", *sorted(name for name in dict(globals()) if name.startswith("check_"))]
