@@ -9,6 +9,7 @@ of scikit-learn with noise 0.25, divided by 7.5.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -43,6 +44,12 @@ def _rng_device(generator: torch.Generator | None, device) -> torch.device:
 def centres(name: str, *, device=None, dtype=torch.float32) -> torch.Tensor:
     """The mode centres of a mixture data set, shape (k, 2), in the data's (scaled) coordinates."""
     _check_name(name)
+    return _centres64(name).to(device=device, dtype=dtype, copy=True)  # never hand out the cache
+
+
+@functools.cache
+def _centres64(name: str) -> torch.Tensor:
+    """The centres in float64 on the CPU, computed once (samplers call this at every batch)."""
     if name == "8gaussians":
         s = 1.0 / math.sqrt(2.0)
         raw = [(1, 0), (-1, 0), (0, 1), (0, -1), (s, s), (s, -s), (-s, s), (-s, -s)]
@@ -55,7 +62,7 @@ def centres(name: str, *, device=None, dtype=torch.float32) -> torch.Tensor:
             "the swiss roll is a continuous manifold, not a mixture: it has no mode centres. "
             "Use wganlib.metrics.wasserstein1 to compare samples with it."
         )
-    return (pts / _SCALE[name]).to(device=device, dtype=dtype)
+    return pts / _SCALE[name]
 
 
 def mode_std(name: str) -> float:
@@ -86,7 +93,7 @@ def sample(
         pts = pts + 0.25 * torch.randn(n, 2, **kw)
         out = pts / _SCALE[name]
     else:
-        c = centres(name, device=dev, dtype=torch.float64)
+        c = _centres64(name).to(dev)  # read only
         idx = torch.randint(len(c), (n,), generator=generator, device=dev)
         out = c[idx] + mode_std(name) * torch.randn(n, 2, **kw)
     return out.to(device=device if device is not None else dev, dtype=dtype)

@@ -169,11 +169,19 @@ def generator_step(
     """One update of the generator on ``batch_size`` fresh fakes; returns the generator loss.
 
     ``like`` is any tensor on the device and dtype the noise should have (e.g. the last real batch).
-    Only the generator's optimizer steps; the critic's parameter gradients are cleared on its next step.
+    Only the generator's optimizer steps, and no gradient is computed for the critic's weights.
     """
     _check_loss(loss)
     fake = generator(_noise(batch_size, latent_dim, like))
-    s_fake = critic(fake)
+    # the critic's weights get no gradient here: skipping it saves a third of this backward pass
+    frozen = [p for p in critic.parameters() if p.requires_grad]
+    for p in frozen:
+        p.requires_grad_(False)
+    try:
+        s_fake = critic(fake)
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)
     if loss == "gan":
         value = L.gan_generator_loss(s_fake, saturating=True)
     elif loss in ("nsgan", "r1"):
