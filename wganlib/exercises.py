@@ -173,6 +173,21 @@ class _Recorder(torch.nn.Module):
         return 0.5 * self.scale * x.flatten(1).pow(2).sum(1, keepdim=True)
 
 
+def _check_trains_critic(penalty: torch.Tensor, weight: torch.nn.Parameter) -> None:
+    """A penalty must reach the critic's ``weight`` through a second derivative (create_graph=True)."""
+    if penalty.grad_fn is None:
+        raise CheckFailed(
+            "the penalty cannot be backpropagated to the critic's weights: compute the gradient with "
+            "torch.autograd.grad(..., create_graph=True) and do not detach it."
+        )
+    weight.grad = None
+    penalty.backward()
+    if weight.grad is None or weight.grad.abs() < 1e-8:
+        raise CheckFailed(
+            "the penalty's gradient with respect to the critic's weights is zero: use create_graph=True."
+        )
+
+
 def check_gradient_penalty(gp) -> None:
     """Check ``gp(critic, real, fake)``: the unscaled WGAN-GP penalty (mean over the batch of
     (||grad critic(x_hat)|| - 1)^2, at per-sample uniform interpolates); catches the classic mistakes."""
@@ -234,17 +249,7 @@ def check_gradient_penalty(gp) -> None:
         )
 
     # 2. it must train the critic: the result depends on the critic's parameters
-    if out.grad_fn is None:
-        raise CheckFailed(
-            "the penalty cannot be backpropagated to the critic's weights: compute the gradient with "
-            "torch.autograd.grad(..., create_graph=True) and do not detach it."
-        )
-    rec.scale.grad = None
-    out.backward()
-    if rec.scale.grad is None or rec.scale.grad.abs() < 1e-8:
-        raise CheckFailed(
-            "the penalty's gradient with respect to the critic's weights is zero: use create_graph=True."
-        )
+    _check_trains_critic(out, rec.scale)
 
     # 3. a linear critic with a unit weight has penalty 0 everywhere
     lin = torch.nn.Linear(d, 1)
@@ -413,16 +418,7 @@ def check_one_sided_penalty(one_sided) -> None:
         )
 
     # 3. it must train the critic
-    if out.grad_fn is None:
-        raise CheckFailed(
-            "the penalty cannot be backpropagated: use torch.autograd.grad(..., create_graph=True)"
-        )
-    steep.scale.grad = None
-    out.backward()
-    if steep.scale.grad is None or steep.scale.grad.abs() < 1e-8:
-        raise CheckFailed(
-            "the penalty's gradient with respect to the critic's weights is zero: use create_graph=True"
-        )
+    _check_trains_critic(out, steep.scale)
     _passed(name, 3)
 
 
