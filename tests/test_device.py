@@ -40,3 +40,38 @@ def test_seed_everything_repeats_every_generator():
     assert a[0] == b[0] and a[1] == b[1] and torch.equal(a[2], b[2])
     with pytest.raises(TypeError, match="seed must be an int"):
         wganlib.seed_everything(1.5)
+
+
+def test_seed_offset_shifts_every_seed(monkeypatch):
+    monkeypatch.delenv("WGANLIB_SEED_OFFSET", raising=False)
+    assert wganlib.seed_offset() == 0 and wganlib.seed(3) == 3
+    a = torch.rand(2, generator=wganlib.generator(3))
+    wganlib.seed_everything(3)
+    b = torch.rand(2)
+    assert torch.equal(a, b)  # at offset 0 seed_everything(s) is torch.manual_seed(s)
+    monkeypatch.setenv("WGANLIB_SEED_OFFSET", "2")
+    assert wganlib.seed_offset() == 2 and wganlib.seed(3) != 3
+    assert len({wganlib.seed(s) for s in range(100)}) == 100
+    c = torch.rand(2, generator=wganlib.generator(3))
+    assert not torch.equal(a, c)
+    assert wganlib.rng(3).random() != np.random.default_rng(3).random()
+    wganlib.seed_everything(3)
+    assert torch.equal(torch.rand(2), c)
+    # offsets never share a seed while a chapter uses fewer than 10,007 seeds
+    seeds = set()
+    for k in range(4):
+        monkeypatch.setenv("WGANLIB_SEED_OFFSET", str(k))
+        seeds |= {wganlib.seed(s) for s in range(50)}
+    assert len(seeds) == 200
+
+
+def test_seed_offset_bad_values_are_clear_errors(monkeypatch):
+    monkeypatch.setenv("WGANLIB_SEED_OFFSET", "one")
+    with pytest.raises(ValueError, match="WGANLIB_SEED_OFFSET must be a non-negative integer"):
+        wganlib.seed(0)
+    monkeypatch.setenv("WGANLIB_SEED_OFFSET", "-1")
+    with pytest.raises(ValueError, match="non-negative"):
+        wganlib.seed(0)
+    monkeypatch.delenv("WGANLIB_SEED_OFFSET")
+    with pytest.raises(ValueError, match="seed must be >= 0"):
+        wganlib.seed(-1)

@@ -8,9 +8,13 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["device", "seed_everything"]
+__all__ = ["device", "generator", "rng", "seed", "seed_everything", "seed_offset"]
 
 _ENV_VAR = "WGANLIB_DEVICE"
+_OFFSET_VAR = "WGANLIB_SEED_OFFSET"
+#: How far apart the seeds of two offsets lie: a chapter's seeds 0, 1, 2, ... at offset k become
+#: k * _STRIDE + 0, 1, 2, ..., so no two offsets share a seed while a chapter uses fewer seeds than this.
+_STRIDE = 10_007
 
 
 def _available(kind: str) -> bool:
@@ -53,15 +57,62 @@ def device(prefer: str | torch.device | None = None) -> torch.device:
     return torch.device("cpu")
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python's, NumPy's and PyTorch's (CPU and every GPU) random generators with ``seed``.
+def _check_seed(value, name: str = "seed") -> int:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")
+    return int(value)
+
+
+def seed_offset() -> int:
+    """The book-wide seed offset, read from the environment variable ``WGANLIB_SEED_OFFSET`` (0 when unset).
+
+    ``make robustness`` runs every chapter at offsets 0-3, so that a claim about a training outcome is
+    tested on several random streams, as a student on another device would draw them.
+    """
+    raw = os.environ.get(_OFFSET_VAR, "").strip()
+    if not raw:
+        return 0
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"${_OFFSET_VAR} must be a non-negative integer, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"${_OFFSET_VAR} must be a non-negative integer, got {raw!r}")
+    return value
+
+
+def seed(value: int) -> int:
+    """The seed to use for a chapter's seed ``value``: ``value`` itself, shifted by the book-wide offset.
+
+    Every seed in a chapter goes through this function (directly or through :func:`seed_everything`,
+    :func:`generator` and :func:`rng`), so that ``WGANLIB_SEED_OFFSET=k`` gives the whole chapter a
+    different random stream; at offset 0 (the default) ``seed(s) == s``.
+    """
+    return _check_seed(value) + _STRIDE * seed_offset()
+
+
+def generator(value: int, device: str | torch.device = "cpu") -> torch.Generator:
+    """A ``torch.Generator`` on ``device`` (the CPU by default) seeded with :func:`seed` ``(value)``.
+
+    Draw on the CPU and move the result when the numbers must be the same on every device (a GPU's
+    generator gives different numbers from the same seed).
+    """
+    return torch.Generator(device=device).manual_seed(seed(value))
+
+
+def rng(value: int) -> np.random.Generator:
+    """A NumPy ``Generator`` seeded with :func:`seed` ``(value)``."""
+    return np.random.default_rng(seed(value))
+
+
+def seed_everything(value: int) -> None:
+    """Seed Python's, NumPy's and PyTorch's (CPU, every CUDA device, MPS) generators with :func:`seed` ``(value)``.
 
     Call it once at the top of a notebook or script; the library itself never reseeds.
     """
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    random.seed(int(seed))
-    np.random.seed(int(seed) % 2**32)
-    torch.manual_seed(int(seed))
-    if torch.cuda.is_available():
-        torch.cuda.manual_seed_all(int(seed))
+    s = seed(value)
+    random.seed(s)
+    np.random.seed(s % 2**32)
+    torch.manual_seed(s)  # seeds the CPU, every CUDA device and MPS
