@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 JB     := $(BIN)/jupyter-book
 STRICT := -W -n --keep-going
 
-.PHONY: all venv book test unit notebooks structure browser lint student bench clean
+.PHONY: all venv book test unit notebooks structure browser lint student bench robustness clean
 
 all: test
 
@@ -57,6 +57,12 @@ browser: structure
 ## make bench: speed and quality against the reference; rewrites benchmarks/README.md (about 20 min)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --book
+
+## make robustness: every chapter through nbval at seed offsets 0-3 (WGANLIB_SEED_OFFSET); the table of
+## failing cells goes into benchmarks/README.md. Not part of `make test` (four times the book's run time).
+## A subset: make robustness ROBUST_ARGS="--chapters 04 --offsets 1 2"
+robustness: $(STAMP)
+	$(BIN)/python scripts/robustness.py $(ROBUST_ARGS)
 
 ## make student: copies of every chapter without solutions, in student/
 student: $(STAMP)

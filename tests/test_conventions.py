@@ -1,5 +1,6 @@
 """Every chapter follows the conventions of CONTRIBUTING.md; these tests say which rule broke."""
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -124,3 +125,72 @@ def test_toc_entries_exist():
     for entry in toc_files():
         matches = list(ROOT.glob(entry + ".*"))
         assert matches, f"_toc.yml lists {entry}, which does not exist"
+
+
+SEEDING_CALLS = {"manual_seed", "default_rng", "seed"}  # a seed as their first argument
+SEED_KEYWORDS = {"seed", "random_state", "test_seed"}
+
+
+def _is_wganlib_seed(node):
+    """True for the expression wganlib.seed(...)."""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "seed"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "wganlib"
+    )
+
+
+def unrouted_seeds(code):
+    """Seeds in a notebook's code that do not go through wganlib (so WGANLIB_SEED_OFFSET cannot shift them).
+
+    A library's seeding call (torch.manual_seed, Generator().manual_seed, np.random.default_rng, random.seed)
+    and a `seed=` / `random_state=` / `test_seed=` argument of any function the notebook does not define itself
+    must receive `wganlib.seed(...)`; `wganlib.generator(s)`, `wganlib.rng(s)` and `wganlib.seed_everything(s)`
+    route their seed themselves. A function defined in the notebook may take a seed as it likes, since the calls
+    it makes are checked here in turn.
+    """
+    code = re.sub(r"^(\s*)[%!].*$", r"\1pass", code, flags=re.M)  # IPython magics
+    tree = ast.parse(code)
+    own = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    bad = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in own:
+            continue
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "wganlib":
+            if func.attr in {"seed", "generator", "rng", "seed_everything"}:
+                continue
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        args = []
+        if name in SEEDING_CALLS and node.args:
+            args.append(node.args[0])
+        args += [kw.value for kw in node.keywords if kw.arg in SEED_KEYWORDS]
+        for arg in args:
+            if not _is_wganlib_seed(arg) and not (isinstance(arg, ast.Constant) and arg.value is None):
+                bad.append(f"line {node.lineno}: {ast.unparse(node)[:90]}")
+    return bad
+
+
+def test_unrouted_seeds_are_found():
+    assert unrouted_seeds("torch.manual_seed(0)")
+    assert unrouted_seeds("g = torch.Generator().manual_seed(seed)")
+    assert unrouted_seeds("rng = np.random.default_rng(3)")
+    assert unrouted_seeds("SMOTE(k_neighbors=3, random_state=seed)")
+    assert unrouted_seeds("def f(s):\n    return wganlib.train_gan(g, c, s, seed=s)")
+    assert not unrouted_seeds("torch.manual_seed(wganlib.seed(0))\nrng = wganlib.rng(2)\ng = wganlib.generator(s)")
+    assert not unrouted_seeds("def fit(seed=0):\n    pass\n\nfit(seed=1)\nwganlib.seed_everything(0)")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))
+def test_every_seed_goes_through_wganlib(path):
+    code = "\n".join(c["source"] for c in load(path)["cells"] if c["cell_type"] == "code")
+    bad = unrouted_seeds(code)
+    assert not bad, (
+        "seeds not passed through wganlib, so WGANLIB_SEED_OFFSET cannot shift them; write "
+        "torch.manual_seed(wganlib.seed(k)), wganlib.generator(k), wganlib.rng(k), seed=wganlib.seed(k):\n  "
+        + "\n  ".join(bad)
+    )

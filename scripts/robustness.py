@@ -1,0 +1,150 @@
+"""Run every chapter through nbval at several seed offsets and tabulate the cells that fail.
+
+    python scripts/robustness.py [--chapters 03 04] [--offsets 0 1 2 3] [--no-write]
+
+``WGANLIB_SEED_OFFSET=k`` shifts every seed of a chapter (see ``wganlib.seed``), so each offset is
+another random stream, as a student on another device would draw it. A claim about a training or
+sampling outcome must hold at every offset. The table goes into ``benchmarks/README.md`` between
+``<!-- robustness start -->`` and ``<!-- robustness end -->`` (added at the end of the file when the
+markers are missing); the rest of that file is left as it is. Exits 1 when any cell failed.
+Not part of ``make test``: every chapter four times takes several times the book's run time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "benchmarks" / "README.md"
+START, END = "<!-- robustness start -->", "<!-- robustness end -->"
+
+
+def find_chapters(wanted: list[str] | None) -> list[Path]:
+    """The notebooks of chapters/ (whatever exist), or those whose file name starts with or contains a wanted key."""
+    chapters = sorted((ROOT / "chapters").glob("*.ipynb"))
+    if not chapters:
+        raise SystemExit("robustness: chapters/ holds no notebook")
+    if not wanted:
+        return chapters
+    chosen = []
+    for key in wanted:
+        hits = [p for p in chapters if p.name.startswith(key) or key in p.name]
+        if not hits:
+            names = ", ".join(p.name for p in chapters)
+            raise SystemExit(f"robustness: no chapter matches {key!r}; the chapters are: {names}")
+        chosen += [p for p in hits if p not in chosen]
+    return sorted(chosen)
+
+
+def run_one(path: Path, offset: int) -> dict:
+    """One chapter through nbval at one offset: seconds, failing cells and the first line of each error."""
+    env = {**os.environ, "WGANLIB_SEED_OFFSET": str(offset)}
+    with tempfile.TemporaryDirectory() as tmp:
+        xml = Path(tmp) / "junit.xml"
+        cmd = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q", "-p", "no:cacheprovider",
+               f"--junitxml={xml}", str(path.relative_to(ROOT))]  # fmt: skip
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - t0
+        failed = []
+        if xml.exists():
+            for case in ET.parse(xml).getroot().iter("testcase"):
+                bad = case.find("failure")
+                if bad is None:
+                    bad = case.find("error")
+                if bad is not None:
+                    cell = case.get("name", "?").split("::")[-1]
+                    text = (bad.text or bad.get("message") or "").strip()
+                    lines = [ln.strip() for ln in text.splitlines() if "Error" in ln or "assert" in ln.lower()]
+                    failed.append((cell, lines[-1][:200] if lines else text[:200]))
+        elif proc.returncode != 0:
+            failed.append(("(pytest)", (proc.stdout + proc.stderr).strip().splitlines()[-1][:200]))
+    return {"seconds": seconds, "failed": failed}
+
+
+def cell_number(name: str) -> str:
+    return name.removeprefix("Cell ").strip()
+
+
+def table(results: dict, chapters: list[Path], offsets: list[int]) -> str:
+    head = "| chapter | " + " | ".join(f"offset {k}" for k in offsets) + " |"
+    rows = [head, "|---|" + "---|" * len(offsets)]
+    for path in chapters:
+        entries = []
+        for k in offsets:
+            r = results[(path.name, k)]
+            if r["failed"]:
+                cells = ", ".join(cell_number(c) for c, _ in r["failed"])
+                entries.append(f"**fails: cell {cells}** ({r['seconds']:.0f} s)")
+            else:
+                entries.append(f"pass ({r['seconds']:.0f} s)")
+        rows.append(f"| {path.name} | " + " | ".join(entries) + " |")
+    return "\n".join(rows)
+
+
+def write_readme(text: str) -> None:
+    readme = README.read_text()
+    block = f"{START}\n{text}\n{END}"
+    if START in readme and END in readme:
+        before, rest = readme.split(START, 1)
+        _, after = rest.split(END, 1)
+        readme = before + block + after
+    else:
+        readme = readme.rstrip("\n") + "\n\n## Robustness over seed offsets (`make robustness`)\n\n" + block + "\n"
+    README.write_text(readme)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chapters", nargs="*", help="file-name prefixes or parts, e.g. 03 04 (default: all)")
+    parser.add_argument("--offsets", nargs="*", type=int, default=[0, 1, 2, 3], help="seed offsets (default: 0 1 2 3)")
+    parser.add_argument("--no-write", action="store_true", help="print the table, leave benchmarks/README.md alone")
+    args = parser.parse_args(argv)
+    if not args.offsets or any(k < 0 for k in args.offsets):
+        parser.error("--offsets needs one or more non-negative integers, e.g. --offsets 0 1 2 3")
+    chapters = find_chapters(args.chapters)
+
+    results = {}
+    for path in chapters:
+        for k in args.offsets:
+            r = run_one(path, k)
+            results[(path.name, k)] = r
+            verdict = "pass" if not r["failed"] else f"{len(r['failed'])} failing cell(s)"
+            print(f"{path.name} offset {k}: {verdict} ({r['seconds']:.0f} s)", flush=True)
+            for cell, why in r["failed"]:
+                print(f"    {cell}: {why}", flush=True)
+
+    today = dt.date.today().isoformat()
+    command = "python scripts/robustness.py"
+    if args.chapters:
+        command += " --chapters " + " ".join(args.chapters)
+    if args.offsets != [0, 1, 2, 3]:
+        command += " --offsets " + " ".join(map(str, args.offsets))
+    n_bad = sum(bool(r["failed"]) for r in results.values())
+    text = "\n".join([
+        f"Measured {today} on {platform.machine()}, Python {platform.python_version()}, default threads.",
+        f"Command: `{command}`. Each entry: the failing nbval cells (numbered as nbval numbers them, from 0) "
+        "or pass, and the seconds the chapter took (on a shared machine, times vary).",
+        "",
+        table(results, chapters, args.offsets),
+        "",
+        f"{n_bad} of {len(results)} runs had a failing cell.",
+    ])  # fmt: skip
+    print(text)
+    if not args.no_write:
+        write_readme(text)
+        print(f"written to {README.relative_to(ROOT)}")
+    return 1 if n_bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
