@@ -92,6 +92,35 @@ def test_nan_loss_stops_with_the_step_and_a_cause():
         wganlib.train_gan(g, c, poisoned, steps=10, n_critic=2, batch_size=16, progress=False)
 
 
+def test_float64_data_names_the_dtype_and_the_fix():
+    g, c = small_pair()
+    cause = r"returned torch.float64 data but the critic's weights are torch.float32.*x.float\(\)"
+    with pytest.raises(TypeError, match=cause):
+        wganlib.train_gan(g, c, lambda n: eight(n).double(), steps=1, batch_size=16, progress=False)
+    # either fix the message gives works: float32 data, or both models in float64 (CPU)
+    wganlib.train_gan(g, c, lambda n: eight(n).double().float(), steps=1, batch_size=16, progress=False)
+    g64, c64 = g.double(), c.double()
+    wganlib.train_gan(g64, c64, lambda n: eight(n).double(), steps=1, batch_size=16, progress=False)
+
+
+@pytest.mark.parametrize("rows", [0, 10, 20])
+def test_wrong_number_of_rows_is_named_not_called_divergence(rows):
+    g, c = small_pair()
+    X = eight(20)[:rows]
+    cause = rf"sample_real\(16\) returned {rows} rows.*lower batch_size= or draw rows with replacement"
+    with pytest.raises(ValueError, match=cause):
+        wganlib.train_gan(g, c, lambda n: X, steps=1, batch_size=16, progress=False)
+
+
+def test_sampling_rows_with_replacement_fixes_a_small_data_set():
+    g, c = small_pair()
+    X = eight(10)
+    h = wganlib.train_gan(
+        g, c, lambda n: X[torch.randint(len(X), (n,))], steps=2, batch_size=16, progress=False
+    )
+    assert len(h) == 2
+
+
 def test_bad_settings_are_clear_errors():
     g, c = small_pair()
     with pytest.raises(ValueError, match="unknown loss 'wasserstein'. Known losses: 'gan'"):

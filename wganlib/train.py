@@ -252,7 +252,8 @@ def train_gan(
     callback : callable, optional
         ``callback(step, history)`` after each generator step; returning True stops training.
 
-    Raises ``FloatingPointError`` naming the step when a loss becomes nan or infinite.
+    Raises ``FloatingPointError`` naming the step when a loss becomes nan or infinite, and a clear
+    ``ValueError`` / ``TypeError`` when ``sample_real(n)`` does not return n rows of the critic's dtype.
     """
     _check_loss(loss)
     if not isinstance(steps, int) or steps < 1:
@@ -284,6 +285,25 @@ def train_gan(
         )  # fmt: skip
 
 
+def _check_real_batch(real: torch.Tensor, batch_size: int, critic: nn.Module) -> None:
+    """Name the two mistakes a first ``sample_real`` makes, before PyTorch reports them obscurely."""
+    rows = real.shape[0] if real.dim() > 0 else 0
+    if rows != batch_size:
+        raise ValueError(
+            f"sample_real({batch_size}) returned {rows} rows (shape {tuple(real.shape)}); it must return "
+            f"exactly n rows, one sample per row. If your data set has fewer rows than batch_size, lower "
+            f"batch_size= or draw rows with replacement, e.g. lambda n: X[torch.randint(len(X), (n,))]"
+        )
+    weight = next(critic.parameters(), None)
+    if weight is not None and real.dtype != weight.dtype:
+        raise TypeError(
+            f"sample_real returned {real.dtype} data but the critic's weights are {weight.dtype}. "
+            f"Return {weight.dtype} tensors from sample_real (e.g. x.float(), or torch.as_tensor(x, "
+            f"dtype=torch.float32) for a NumPy array, which is float64 by default), or convert both "
+            f"models with .double() (on the CPU only: Apple's MPS has no float64)"
+        )
+
+
 def _loop(generator, critic, sample_real, opt_c, opt_g, dev, *, steps, loss, n_critic,
           batch_size, latent_dim, penalty_weight, clip, progress, callback) -> History:  # fmt: skip
     from tqdm.auto import tqdm
@@ -298,6 +318,7 @@ def _loop(generator, critic, sample_real, opt_c, opt_g, dev, *, steps, loss, n_c
             real = sample_real(batch_size)
             if not isinstance(real, torch.Tensor):
                 raise TypeError(f"sample_real must return a torch.Tensor, got {type(real).__name__}")
+            _check_real_batch(real, batch_size, critic)
             real = real.to(dev)
             stats = critic_step(
                 generator, critic, real, opt_c, loss=loss, latent_dim=latent_dim,
