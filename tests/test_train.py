@@ -94,7 +94,7 @@ def test_nan_loss_stops_with_the_step_and_a_cause():
 
 def test_float64_data_names_the_dtype_and_the_fix():
     g, c = small_pair()
-    cause = r"returned torch.float64 data but the critic's weights are torch.float32.*x.float\(\)"
+    cause = r"returned torch.float64 data but the critic's weights are torch.float32.*x.to\(torch.float32\)"
     with pytest.raises(TypeError, match=cause):
         wganlib.train_gan(g, c, lambda n: eight(n).double(), steps=1, batch_size=16, progress=False)
     # either fix the message gives works: float32 data, or both models in float64 (CPU)

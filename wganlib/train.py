@@ -298,9 +298,9 @@ def _check_real_batch(real: torch.Tensor, batch_size: int, critic: nn.Module) ->
     if weight is not None and real.dtype != weight.dtype:
         raise TypeError(
             f"sample_real returned {real.dtype} data but the critic's weights are {weight.dtype}. "
-            f"Return {weight.dtype} tensors from sample_real (e.g. x.float(), or torch.as_tensor(x, "
-            f"dtype=torch.float32) for a NumPy array, which is float64 by default), or convert both "
-            f"models with .double() (on the CPU only: Apple's MPS has no float64)"
+            f"Return {weight.dtype} tensors from sample_real (x.to({weight.dtype}); a NumPy array is "
+            f"float64 by default: torch.as_tensor(x, dtype={weight.dtype})), or convert both models "
+            f"with .to(dtype) (float64 on the CPU only: Apple's MPS has no float64)"
         )
 
 
