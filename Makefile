@@ -64,9 +64,9 @@ bench: $(STAMP)
 robustness: $(STAMP)
 	$(BIN)/python scripts/robustness.py $(ROBUST_ARGS)
 
-## make student: copies of every chapter without solutions, in student/
+## make student: rewrite the committed student copies (student/chapters/, no solutions) from chapters/
 student: $(STAMP)
 	$(BIN)/python scripts/make_student.py --out student
 
 clean:
-	rm -rf _build student _vendor
+	rm -rf _build _vendor

@@ -1,6 +1,12 @@
 """Write student copies of the chapters: solutions removed, outputs cleared.
 
-    python scripts/make_student.py [--out student] [notebooks ...]
+    python scripts/make_student.py [--out student] [--check] [notebooks ...]
+
+The copies are committed next to the instructors' notebooks: ``chapters/X.ipynb`` gives
+``student/chapters/X.ipynb``, whose Colab badge opens itself. ``make student`` rewrites them all
+(and deletes copies whose chapter is gone); ``--check`` writes nothing and exits 1 when a copy is
+missing, stale or orphaned. The output depends only on the chapters, so it is byte-for-byte
+reproducible.
 
 Each region between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` in a code cell becomes
 ``raise NotImplementedError()`` (nbgrader's convention, so ``nbgrader generate_assignment`` works on
@@ -11,6 +17,7 @@ the same notebooks); markdown cells that open or close a gated solution (``{solu
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import sys
 from pathlib import Path
@@ -18,7 +25,18 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+STUDENT = "student"  # the student copies' folder, relative to the repository root
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+# the Colab badge's link to an instructors' notebook: .../github/<owner>/<repo>/blob/<branch>/chapters/X.ipynb
+COLAB_LINK = re.compile(
+    r"(https://colab\.research\.google\.com/github/[^/\s)]+/[^/\s)]+/blob/[^/\s)]+/)([^\s)]+\.ipynb)"
+)
+NOTE = (
+    "> **Student copy.** The solutions of the exercises are removed: replace each "
+    "`raise NotImplementedError()` with your code and run the check below it. This notebook is "
+    "generated from `{source}` by `make student`; edit the chapter, not this copy."
+)
+REMAKE = "run `make student` (python scripts/make_student.py) and commit student/"
 # a ```{solution} ...``` or ````{solution} ...```` block, up to its matching closing fence
 # a gated solution's opening or closing directive, ```{solution-start} label ... ``` or ```{solution-end}```
 GATE = re.compile(r"(^(?:`{3,}|:{3,})\{solution-(?:start|end)\}.*?^(?:`{3,}|:{3,})[ \t]*$\n?)", re.M | re.S)
@@ -47,9 +65,30 @@ def stub_code(source: str) -> str:
     return "\n".join(out)
 
 
-def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The student copy of a notebook (a new object; ``nb`` is not modified)."""
+def student_badge(source: str, name: str) -> str:
+    """The first cell's text with its Colab badge pointing at the student copy ``student/chapters/<name>``,
+    followed by a note saying what the copy is."""
+    target = f"{STUDENT}/chapters/{name}"
+    text, n = COLAB_LINK.subn(lambda m: m.group(1) + target, source, count=1)
+    if n == 0:
+        raise ValueError(f"{name}: the first cell has no Open in Colab badge to point at the student copy")
+    # the note goes after the paragraph holding the badge
+    head, sep, rest = text.partition(target)
+    end = rest.find("\n\n")
+    end = len(rest) if end < 0 else end
+    note = NOTE.format(source=f"chapters/{name}")
+    return head + sep + rest[:end] + "\n\n" + note + rest[end:]
+
+
+def student_notebook(nb: nbformat.NotebookNode, name: str | None = None) -> nbformat.NotebookNode:
+    """The student copy of a notebook (a new object; ``nb`` is not modified).
+
+    With ``name`` (the notebook's file name), the Colab badge of the first cell is pointed at
+    ``student/chapters/<name>`` and a note says that this is the student copy.
+    """
     nb = nbformat.from_dict(nb)
+    if name is not None and nb.cells and nb.cells[0].cell_type == "markdown":
+        nb.cells[0].source = student_badge(nb.cells[0].source, name)
     cells, gated = [], False
     for cell in nb.cells:
         src = cell.source
@@ -77,20 +116,61 @@ def student_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def render(path: Path) -> str:
+    """The exact text of the student copy of the notebook at ``path`` (deterministic)."""
+    nb = nbformat.read(path, as_version=4)
+    copy = student_notebook(nb, path.name)
+    for i, cell in enumerate(copy.cells):  # nbformat would invent random ids for cells without one
+        if "id" not in cell:
+            cell["id"] = hashlib.sha1(f"{path.name}:{i}".encode()).hexdigest()[:8]
+    copy.nbformat_minor = max(copy.nbformat_minor, 5)
+    nbformat.validate(copy)
+    text = nbformat.writes(copy)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def stale(out: Path, paths: list[Path], orphans: bool = True) -> list[str]:
+    """What is wrong with the copies in ``out``: missing, out of date, or (``orphans``) without a chapter."""
+    problems = []
+    for path in paths:
+        target = out / "chapters" / path.name
+        if not target.exists():
+            problems.append(f"{target.name}: missing")
+        elif target.read_text(encoding="utf-8") != render(path):
+            problems.append(f"{target.name}: out of date with its chapter")
+    names = {p.name for p in paths}
+    for orphan in sorted((out / "chapters").glob("*.ipynb")):
+        if orphans and orphan.name not in names:
+            problems.append(f"{orphan.name}: no chapter of that name")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
-    parser.add_argument("--out", type=Path, default=ROOT / "student")
+    parser.add_argument("--out", type=Path, default=ROOT / STUDENT)
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a copy is stale")
     args = parser.parse_args(argv)
+    every = not args.notebooks
     paths = args.notebooks or sorted((ROOT / "chapters").glob("*.ipynb"))
+    if args.check:
+        problems = stale(args.out, paths, orphans=every)
+        for problem in problems:
+            print(f"{args.out / 'chapters'}: {problem}", file=sys.stderr)
+        if problems:
+            print(f"The student copies are out of date: {REMAKE}", file=sys.stderr)
+        return 1 if problems else 0
     (args.out / "chapters").mkdir(parents=True, exist_ok=True)
     for path in paths:
-        nb = nbformat.read(path, as_version=4)
-        copy = student_notebook(nb)
-        nbformat.validate(copy)
         target = args.out / "chapters" / path.name
-        nbformat.write(copy, target)
+        target.write_text(render(path), encoding="utf-8")
         print(f"{path.relative_to(ROOT) if path.is_absolute() else path} -> {target}")
+    if every:  # a chapter removed or renamed: its old copy goes too
+        names = {p.name for p in paths}
+        for orphan in sorted((args.out / "chapters").glob("*.ipynb")):
+            if orphan.name not in names:
+                orphan.unlink()
+                print(f"removed {orphan} (its chapter is gone)")
     return 0
 
 

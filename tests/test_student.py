@@ -1,4 +1,5 @@
-"""`make student`: solutions gone, valid notebooks, stubs fail their checks with a useful message."""
+"""`make student`: the committed copies in student/chapters/ are in sync with chapters/, hold no solution,
+open themselves in Colab, and their stubs fail their checks with a useful message."""
 
 import json
 import re
@@ -8,14 +9,21 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from IPython.core.inputtransformer2 import TransformerManager
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_student  # noqa: E402
 
-NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb")) + [ROOT / "book" / "chapter_template.ipynb"]
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+NOTEBOOKS = CHAPTERS + [ROOT / "book" / "chapter_template.ipynb"]
 IDS = [p.name for p in NOTEBOOKS]
+STUDENT = ROOT / make_student.STUDENT / "chapters"
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+COLAB = "https://colab.research.google.com/github/" + CONFIG["repository"]["url"].removeprefix(
+    "https://github.com/"
+).strip("/")
 
 
 def solution_lines(nb):
@@ -36,9 +44,75 @@ def solution_lines(nb):
 
 @pytest.fixture(scope="module")
 def copies(tmp_path_factory):
+    """The committed student copies (what students open), generated ones where none is committed
+    (the template, or a new chapter: test_student_copies_are_in_sync says to run `make student`)."""
     out = tmp_path_factory.mktemp("student")
     make_student.main(["--out", str(out), *map(str, NOTEBOOKS)])
-    return {p.name: nbformat.read(out / "chapters" / p.name, as_version=4) for p in NOTEBOOKS}
+    return {
+        p.name: nbformat.read(
+            STUDENT / p.name if p in CHAPTERS and (STUDENT / p.name).exists() else out / "chapters" / p.name,
+            as_version=4,
+        )
+        for p in NOTEBOOKS
+    }
+
+
+def test_student_copies_are_in_sync_with_the_chapters():
+    problems = make_student.stale(STUDENT.parent, CHAPTERS)
+    assert not problems, (
+        "the student copies in student/chapters/ are out of date with chapters/: "
+        + "; ".join(problems)
+        + f". To fix: {make_student.REMAKE}"
+    )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+def test_student_copy_opens_itself_in_colab(path):
+    if not (STUDENT / path.name).exists():
+        pytest.fail(f"student/chapters/{path.name} is missing: {make_student.REMAKE}")
+    text = json.dumps([c.source for c in nbformat.read(STUDENT / path.name, as_version=4).cells])
+    branch = CONFIG["repository"]["branch"]
+    own = f"{COLAB}/blob/{branch}/student/chapters/{path.name}"
+    assert own in text, f"the badge of student/chapters/{path.name} must open {own}"
+    assert re.findall(r"https://colab\.research\.google\.com/github/\S+?\.ipynb", text) == [own], (
+        "a student copy links to no notebook but itself"
+    )
+    assert "**Student copy.**" in text
+
+
+def test_generation_is_deterministic_and_check_finds_every_problem(tmp_path, capsys):
+    chapters = CHAPTERS[:2]
+    args = ["--out", str(tmp_path), *map(str, chapters)]
+    make_student.main(args)
+    first = {p.name: p.read_bytes() for p in (tmp_path / "chapters").iterdir()}
+    make_student.main(args)
+    assert first == {p.name: p.read_bytes() for p in (tmp_path / "chapters").iterdir()}
+    assert make_student.main(["--check", *args]) == 0
+    copy = tmp_path / "chapters" / chapters[0].name
+    copy.write_text(copy.read_text().replace("Student copy", "Student kopy"))
+    (tmp_path / "chapters" / chapters[1].name).unlink()
+    (tmp_path / "chapters" / "99_gone.ipynb").write_text("{}")
+    problems = make_student.stale(tmp_path, chapters)
+    assert problems == [
+        f"{chapters[0].name}: out of date with its chapter",
+        f"{chapters[1].name}: missing",
+        "99_gone.ipynb: no chapter of that name",
+    ]
+    capsys.readouterr()
+    assert make_student.main(["--check", *args]) == 1
+    assert "run `make student`" in capsys.readouterr().err
+
+
+def test_the_badge_points_at_the_student_copy_and_a_note_follows():
+    src = "# 1. T\n\n[![Open In Colab](badge.svg)](https://colab.research.google.com/github/o/r/blob/main/chapters/01_t.ipynb)\n\nText."
+    out = make_student.student_badge(src, "01_t.ipynb")
+    assert (
+        "(https://colab.research.google.com/github/o/r/blob/main/student/chapters/01_t.ipynb)\n\n> **Student copy.**"
+        in out
+    )
+    assert out.endswith("edit the chapter, not this copy.\n\nText.")
+    with pytest.raises(ValueError, match="no Open in Colab badge"):
+        make_student.student_badge("# 1. T\n\nText.", "01_t.ipynb")
 
 
 def test_stub_code_keeps_the_signature_and_indentation():
