@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 JB     := $(BIN)/jupyter-book
 STRICT := -W -n --keep-going
 
-.PHONY: all venv book test unit notebooks structure browser lint workflows links student bench robustness clean
+.PHONY: all venv book test unit notebooks structure browser lint workflows links student repository bench robustness clean
 
 all: test
 
@@ -76,6 +76,11 @@ robustness: $(STAMP)
 ## make student: rewrite the committed student copies (student/chapters/, no solutions) from chapters/
 student: $(STAMP)
 	$(BIN)/python scripts/make_student.py --out student
+
+## make repository: after a fork, point every notebook's Colab badge and install line at repository.url
+## of _config.yml, and regenerate the student copies (book/setup.md)
+repository: $(STAMP)
+	$(BIN)/python scripts/set_repository.py
 
 clean:
 	rm -rf _build _vendor
