@@ -31,6 +31,10 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 COLAB_LINK = re.compile(
     r"(https://colab\.research\.google\.com/github/[^/\s)]+/[^/\s)]+/blob/[^/\s)]+/)([^\s)]+\.ipynb)"
 )
+# any other Colab link to an instructors' chapter, e.g. from one chapter to the next
+COLAB_CHAPTER = re.compile(
+    r"(https://colab\.research\.google\.com/github/[^/\s)]+/[^/\s)]+/blob/[^/\s)]+/)(chapters/[^\s)]+\.ipynb)"
+)
 NOTE = (
     "> **Student copy.** The solutions of the exercises are removed: replace each "
     "`raise NotImplementedError()` with your code and run the check below it. This notebook is "
@@ -89,6 +93,9 @@ def student_notebook(nb: nbformat.NotebookNode, name: str | None = None) -> nbfo
     nb = nbformat.from_dict(nb)
     if name is not None and nb.cells and nb.cells[0].cell_type == "markdown":
         nb.cells[0].source = student_badge(nb.cells[0].source, name)
+        for cell in nb.cells:  # links to other chapters lead to their student copies too
+            if cell.cell_type == "markdown":
+                cell.source = COLAB_CHAPTER.sub(rf"\g<1>{STUDENT}/\g<2>", cell.source)
     cells, gated = [], False
     for cell in nb.cells:
         src = cell.source

@@ -75,9 +75,10 @@ def test_student_copy_opens_itself_in_colab(path):
     branch = CONFIG["repository"]["branch"]
     own = f"{COLAB}/blob/{branch}/student/chapters/{path.name}"
     assert own in text, f"the badge of student/chapters/{path.name} must open {own}"
-    assert re.findall(r"https://colab\.research\.google\.com/github/\S+?\.ipynb", text) == [own], (
-        "a student copy links to no notebook but itself"
-    )
+    links = re.findall(r"https://colab\.research\.google\.com/github/\S+?\.ipynb", text)
+    assert links[0] == own, f"the first Colab link of student/chapters/{path.name} must be its own badge"
+    wrong = [u for u in links if not u.startswith(f"{COLAB}/blob/{branch}/student/chapters/")]
+    assert not wrong, f"student/chapters/{path.name} opens an instructors' notebook in Colab: {wrong}"
     assert "**Student copy.**" in text
 
 
@@ -102,6 +103,18 @@ def test_generation_is_deterministic_and_check_finds_every_problem(tmp_path, cap
     capsys.readouterr()
     assert make_student.main(["--check", *args]) == 1
     assert "run `make student`" in capsys.readouterr().err
+
+
+def test_links_to_other_chapters_lead_to_their_student_copies():
+    nb = nbformat.v4.new_notebook()
+    url = "https://colab.research.google.com/github/o/r/blob/main/"
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# 1. T\n\n[![Open In Colab](badge.svg)]({url}chapters/01_t.ipynb)"),
+        nbformat.v4.new_markdown_cell(f"Next: [chapter 2]({url}chapters/02_u.ipynb)."),
+    ]
+    out = make_student.student_notebook(nb, "01_t.ipynb")
+    assert f"({url}student/chapters/01_t.ipynb)" in out.cells[0].source
+    assert out.cells[1].source == f"Next: [chapter 2]({url}student/chapters/02_u.ipynb)."
 
 
 def test_the_badge_points_at_the_student_copy_and_a_note_follows():
