@@ -23,8 +23,8 @@ venv: $(STAMP)
 ## make book: the web book, notebooks executed (cached), strict, into _build/html
 book: $(STAMP)
 	@scripts/vendor_js.sh
-	$(BIN)/python scripts/book_config.py --execute cache --out _build/_config_book.yml
-	$(JB) build . $(STRICT) --config _build/_config_book.yml
+	$(BIN)/python scripts/book_config.py --execute cache --out _build/_config_book.yml --kernel-profile _build/ipython
+	IPYTHONDIR=$(CURDIR)/_build/ipython $(JB) build . $(STRICT) --config _build/_config_book.yml
 	@echo "The book is in _build/html/index.html"
 
 ## make test: unit tests, every notebook through nbval, lint, then a strict structure build
@@ -55,13 +55,16 @@ structure: $(STAMP)
 	$(BIN)/python scripts/book_config.py --execute off --out _build/_config_structure.yml
 	$(JB) build . $(STRICT) --config _build/_config_structure.yml --path-output _build/structure
 
-# Two pages of the structure build in headless Chromium with no network (tests/test_browser.py).
-# Installs Debian's chromium when it is missing and this user may; otherwise the test skips.
+# The pages in headless Chromium with no network, at 1280 and 400 px (tests/test_browser.py): the
+# structure build, and the executed book too when `make book` has built it (outputs checked there);
+# screenshots in _build/browser/. Installs Debian's chromium when it is missing and this user may;
+# otherwise the test skips.
 browser: structure
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
 	  echo "browser: could not install chromium; the browser test will skip"
-	WGANBOOK_HTML=$(CURDIR)/_build/structure/_build/html $(BIN)/python -m pytest tests/test_browser.py -q -rs
+	WGANBOOK_HTML=$(CURDIR)/_build/structure/_build/html$$([ -f _build/html/index.html ] && echo :$(CURDIR)/_build/html) \
+	  $(BIN)/python -m pytest tests/test_browser.py -q -rs
 
 ## make bench: speed and quality against the reference; rewrites benchmarks/README.md (about 20 min)
 bench: $(STAMP)

@@ -1,12 +1,19 @@
 """Write the configuration a build uses: _config.yml, with execution set and, when scripts/vendor_js.sh
 has put MathJax and the widget manager in _vendor/, pointed at those local copies.
 
-    python scripts/book_config.py --execute cache|off --out _build/_config_book.yml
+    python scripts/book_config.py --execute cache|off --out _build/_config_book.yml [--kernel-profile DIR]
+
+With --kernel-profile it also writes an IPython profile for the kernels that execute the book (`make book`
+sets IPYTHONDIR to it): progress bars off (a bar means nothing on a static page) and minimal tracebacks (a
+cell that raises on purpose shows the error message, not the build machine's paths). Notebooks run by
+nbval, Jupyter or Colab keep their bars and full tracebacks. When the profile changes, the execution cache
+is cleared, so that no page keeps outputs made without it.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 from pathlib import Path
 
 import yaml
@@ -14,6 +21,29 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "_vendor"
 WIDGETS_CDN = "https://cdn.jsdelivr.net/npm/"
+EXECUTION_CACHE = ROOT / "_build" / ".jupyter_cache"  # Jupyter Book 1's default execute.execution_cache_path
+
+KERNEL_CONFIG = """\
+# Written by scripts/book_config.py for the kernels of `make book`.
+# Tracebacks of cells that raise on purpose: the error type and message only, no file paths.
+c.InteractiveShell.xmode = "Minimal"
+"""
+
+KERNEL_STARTUP = """\
+# Written by scripts/book_config.py for the kernels of `make book`: no progress bars in the web book.
+# TQDM_DISABLE alone is not enough: tqdm.notebook (tqdm.auto in Jupyter) passes disable=False itself,
+# and so does any call with an explicit disable=. Every tqdm bar is built by tqdm.std.tqdm.__init__.
+import tqdm.std
+
+
+def _book_tqdm_init(self, *args, _init=tqdm.std.tqdm.__init__, **kwargs):
+    kwargs["disable"] = True
+    _init(self, *args, **kwargs)
+
+
+tqdm.std.tqdm.__init__ = _book_tqdm_init
+del _book_tqdm_init
+"""
 
 
 def build_config(execute: str) -> tuple[dict, bool]:
@@ -23,10 +53,14 @@ def build_config(execute: str) -> tuple[dict, bool]:
     local = config.get("sphinx", {}).get("local_extensions") or {}
     for name, path in local.items():
         local[name] = str((ROOT / path).resolve())
+    # static paths too (the book's CSS); Sphinx would take them relative to the source folder
+    sphinx = config.get("sphinx", {}).get("config") or {}
+    if "html_static_path" in sphinx:
+        sphinx["html_static_path"] = [str((ROOT / path).resolve()) for path in sphinx["html_static_path"]]
     offline = (VENDOR / ".complete").exists()
     if offline:
         sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
-        sphinx["html_static_path"] = [str(VENDOR)]
+        sphinx["html_static_path"] = [*sphinx.get("html_static_path", []), str(VENDOR)]
         sphinx["mathjax_path"] = "mathjax/tex-chtml.js"  # relative to the built _static/
         sphinx["nb_ipywidgets_js"] = {
             "requirejs/require.js": {},
@@ -37,11 +71,30 @@ def build_config(execute: str) -> tuple[dict, bool]:
     return config, offline
 
 
+def write_kernel_profile(ipython_dir: Path) -> None:
+    """Write the book kernels' IPython profile; clear the execution cache when the profile changed."""
+    profile = ipython_dir / "profile_default"
+    files = {
+        profile / "ipython_kernel_config.py": KERNEL_CONFIG,
+        profile / "startup" / "00-book.py": KERNEL_STARTUP,
+    }
+    changed = any(not f.exists() or f.read_text() != text for f, text in files.items())
+    for f, text in files.items():
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(text)
+    if changed and EXECUTION_CACHE.exists():
+        shutil.rmtree(EXECUTION_CACHE)
+        print("book_config: the kernels' profile changed; cleared the execution cache (notebooks run again)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--execute", choices=["cache", "off", "force", "auto"], default="cache")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--kernel-profile", type=Path, help="write the book kernels' IPython dir here")
     args = parser.parse_args()
+    if args.kernel_profile:
+        write_kernel_profile(args.kernel_profile)
     config, offline = build_config(args.execute)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(yaml.safe_dump(config, sort_keys=False))
