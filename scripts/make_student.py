@@ -3,8 +3,9 @@
     python scripts/make_student.py [--out student] [--check] [notebooks ...]
 
 The copies are committed next to the instructors' notebooks: ``chapters/X.ipynb`` gives
-``student/chapters/X.ipynb``, whose Colab badge opens itself. ``make student`` rewrites them all
-(and deletes copies whose chapter is gone); ``--check`` writes nothing and exits 1 when a copy is
+``student/chapters/X.ipynb`` (and ``book/chapter_template.ipynb`` gives
+``student/book/chapter_template.ipynb``), whose Colab badge opens itself. ``make student`` rewrites
+them all (and deletes copies whose notebook is gone); ``--check`` writes nothing and exits 1 when a copy is
 missing, stale or orphaned. The output depends only on the chapters, so it is byte-for-byte
 reproducible.
 
@@ -26,19 +27,20 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT = "student"  # the student copies' folder, relative to the repository root
+SOURCES = ("chapters/*.ipynb", "book/*.ipynb")  # the notebooks of the book, each with a student copy
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 # the Colab badge's link to an instructors' notebook: .../github/<owner>/<repo>/blob/<branch>/chapters/X.ipynb
 COLAB_LINK = re.compile(
     r"(https://colab\.research\.google\.com/github/[^/\s)]+/[^/\s)]+/blob/[^/\s)]+/)([^\s)]+\.ipynb)"
 )
-# any other Colab link to an instructors' chapter, e.g. from one chapter to the next
+# any other Colab link to an instructors' notebook, e.g. from one chapter to the next
 COLAB_CHAPTER = re.compile(
-    r"(https://colab\.research\.google\.com/github/[^/\s)]+/[^/\s)]+/blob/[^/\s)]+/)(chapters/[^\s)]+\.ipynb)"
+    r"(https://colab\.research\.google\.com/github/[^/\s)]+/[^/\s)]+/blob/[^/\s)]+/)((?:chapters|book)/[^\s)]+\.ipynb)"
 )
 NOTE = (
     "> **Student copy.** The solutions of the exercises are removed: replace each "
     "`raise NotImplementedError()` with your code and run the check below it. This notebook is "
-    "generated from `{source}` by `make student`; edit the chapter, not this copy."
+    "generated from `{source}` by `make student`; edit that notebook, not this copy."
 )
 REMAKE = "run `make student` (python scripts/make_student.py) and commit student/"
 # a ```{solution} ...``` or ````{solution} ...```` block, up to its matching closing fence
@@ -69,30 +71,42 @@ def stub_code(source: str) -> str:
     return "\n".join(out)
 
 
-def student_badge(source: str, name: str) -> str:
-    """The first cell's text with its Colab badge pointing at the student copy ``student/chapters/<name>``,
+def sources() -> list[Path]:
+    """The instructors' notebooks that have a student copy, in a fixed order."""
+    return [path for pattern in SOURCES for path in sorted(ROOT.glob(pattern))]
+
+
+def relative(path: Path) -> str:
+    """Where a notebook's student copy goes under ``student/``: its path in the repository (a
+    notebook from elsewhere counts as a chapter)."""
+    path = path.resolve()
+    return path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else f"chapters/{path.name}"
+
+
+def student_badge(source: str, rel: str) -> str:
+    """The first cell's text with its Colab badge pointing at the student copy ``student/<rel>``,
     followed by a note saying what the copy is."""
-    target = f"{STUDENT}/chapters/{name}"
+    target = f"{STUDENT}/{rel}"
     text, n = COLAB_LINK.subn(lambda m: m.group(1) + target, source, count=1)
     if n == 0:
-        raise ValueError(f"{name}: the first cell has no Open in Colab badge to point at the student copy")
+        raise ValueError(f"{rel}: the first cell has no Open in Colab badge to point at the student copy")
     # the note goes after the paragraph holding the badge
     head, sep, rest = text.partition(target)
     end = rest.find("\n\n")
     end = len(rest) if end < 0 else end
-    note = NOTE.format(source=f"chapters/{name}")
-    return head + sep + rest[:end] + "\n\n" + note + rest[end:]
+    return head + sep + rest[:end] + "\n\n" + NOTE.format(source=rel) + rest[end:]
 
 
-def student_notebook(nb: nbformat.NotebookNode, name: str | None = None) -> nbformat.NotebookNode:
+def student_notebook(nb: nbformat.NotebookNode, rel: str | None = None) -> nbformat.NotebookNode:
     """The student copy of a notebook (a new object; ``nb`` is not modified).
 
-    With ``name`` (the notebook's file name), the Colab badge of the first cell is pointed at
-    ``student/chapters/<name>`` and a note says that this is the student copy.
+    With ``rel`` (the notebook's path in the repository, e.g. ``chapters/01_x.ipynb``), the Colab
+    badge of the first cell is pointed at ``student/<rel>``, a note says that this is the student
+    copy, and Colab links to other notebooks of the book lead to their student copies.
     """
     nb = nbformat.from_dict(nb)
-    if name is not None and nb.cells and nb.cells[0].cell_type == "markdown":
-        nb.cells[0].source = student_badge(nb.cells[0].source, name)
+    if rel is not None and nb.cells and nb.cells[0].cell_type == "markdown":
+        nb.cells[0].source = student_badge(nb.cells[0].source, rel)
         for cell in nb.cells:  # links to other chapters lead to their student copies too
             if cell.cell_type == "markdown":
                 cell.source = COLAB_CHAPTER.sub(rf"\g<1>{STUDENT}/\g<2>", cell.source)
@@ -126,7 +140,7 @@ def student_notebook(nb: nbformat.NotebookNode, name: str | None = None) -> nbfo
 def render(path: Path) -> str:
     """The exact text of the student copy of the notebook at ``path`` (deterministic)."""
     nb = nbformat.read(path, as_version=4)
-    copy = student_notebook(nb, path.name)
+    copy = student_notebook(nb, relative(path))
     for i, cell in enumerate(copy.cells):  # nbformat would invent random ids for cells without one
         if "id" not in cell:
             cell["id"] = hashlib.sha1(f"{path.name}:{i}".encode()).hexdigest()[:8]
@@ -136,19 +150,24 @@ def render(path: Path) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
-def stale(out: Path, paths: list[Path], orphans: bool = True) -> list[str]:
-    """What is wrong with the copies in ``out``: missing, out of date, or (``orphans``) without a chapter."""
+def orphans(out: Path, paths: list[Path]) -> list[Path]:
+    """Copies in ``out`` whose notebook is not among ``paths`` (removed or renamed)."""
+    wanted = {relative(p) for p in paths}
+    return [c for c in sorted(out.rglob("*.ipynb")) if c.relative_to(out).as_posix() not in wanted]
+
+
+def stale(out: Path, paths: list[Path], check_orphans: bool = True) -> list[str]:
+    """What is wrong with the copies in ``out``: missing, out of date, or without a notebook."""
     problems = []
     for path in paths:
-        target = out / "chapters" / path.name
+        rel = relative(path)
+        target = out / rel
         if not target.exists():
-            problems.append(f"{target.name}: missing")
+            problems.append(f"{rel}: missing")
         elif target.read_text(encoding="utf-8") != render(path):
-            problems.append(f"{target.name}: out of date with its chapter")
-    names = {p.name for p in paths}
-    for orphan in sorted((out / "chapters").glob("*.ipynb")):
-        if orphans and orphan.name not in names:
-            problems.append(f"{orphan.name}: no chapter of that name")
+            problems.append(f"{rel}: out of date with its notebook")
+    if check_orphans:
+        problems += [f"{c.relative_to(out).as_posix()}: its notebook is gone" for c in orphans(out, paths)]
     return problems
 
 
@@ -159,25 +178,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a copy is stale")
     args = parser.parse_args(argv)
     every = not args.notebooks
-    paths = args.notebooks or sorted((ROOT / "chapters").glob("*.ipynb"))
+    paths = args.notebooks or sources()
     if args.check:
-        problems = stale(args.out, paths, orphans=every)
+        problems = stale(args.out, paths, check_orphans=every)
         for problem in problems:
-            print(f"{args.out / 'chapters'}: {problem}", file=sys.stderr)
+            print(f"{args.out}/{problem}", file=sys.stderr)
         if problems:
             print(f"The student copies are out of date: {REMAKE}", file=sys.stderr)
         return 1 if problems else 0
-    (args.out / "chapters").mkdir(parents=True, exist_ok=True)
     for path in paths:
-        target = args.out / "chapters" / path.name
+        target = args.out / relative(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(render(path), encoding="utf-8")
-        print(f"{path.relative_to(ROOT) if path.is_absolute() else path} -> {target}")
-    if every:  # a chapter removed or renamed: its old copy goes too
-        names = {p.name for p in paths}
-        for orphan in sorted((args.out / "chapters").glob("*.ipynb")):
-            if orphan.name not in names:
-                orphan.unlink()
-                print(f"removed {orphan} (its chapter is gone)")
+        print(f"{relative(path)} -> {target}")
+    if every:  # a notebook removed or renamed: its old copy goes too
+        for orphan in orphans(args.out, paths):
+            orphan.unlink()
+            print(f"removed {orphan} (its notebook is gone)")
     return 0
 
 

@@ -1,14 +1,15 @@
-"""Sphinx extension of the web book: a chapter's notebook links lead to its student copy.
+"""Sphinx extension of the web book: a notebook page's links lead to its student copy.
 
 A chapter page shows its solutions only behind "Solution" toggles, but the notebook behind the page,
-the one its links lead to, holds them in plain view. This extension points those links at the
-committed student copy ``student/chapters/<name>.ipynb`` (written by ``make student``):
+the one its links lead to, holds them in plain view. For every notebook page (``chapters/X.ipynb``,
+``book/chapter_template.ipynb``) this extension points those links at the committed student copy
+``student/<same path>`` (written by ``make student``):
 
-- in the page text, every Colab link to ``chapters/<name>.ipynb`` (the "Open in Colab" badge);
+- in the page text, every Colab link to an instructors' notebook (the "Open in Colab" badge);
 - the launch button's Colab entry, which sphinx-book-theme builds from ``repository.url``;
 - the download button's ``.ipynb``: the built site holds the student copy in its place.
 
-A chapter without a student copy is a warning (so the strict build fails) that says to run
+A notebook page without a student copy is a warning (so the strict build fails) that says to run
 ``make student``; a stale copy is reported too (``make test`` fails on it, see tests/test_student.py).
 Registered in ``_config.yml`` under ``sphinx.local_extensions``.
 """
@@ -24,10 +25,9 @@ from sphinx.util import logging
 
 LOGGER = logging.getLogger(__name__)
 STUDENT = "student"  # as in scripts/make_student.py
-CHAPTERS = "chapters/"
-# a Colab link to an instructors' chapter notebook: .../github/<owner>/<repo>/blob/<branch>/chapters/X.ipynb
-COLAB_CHAPTER = re.compile(
-    r"^(https://colab\.research\.google\.com/github/[^/]+/[^/]+/blob/[^/]+/)(chapters/[^/?#]+\.ipynb)$"
+# a Colab link to an instructors' notebook: .../github/<owner>/<repo>/blob/<branch>/chapters/X.ipynb
+COLAB_NOTEBOOK = re.compile(
+    r"^(https://colab\.research\.google\.com/github/[^/]+/[^/]+/blob/[^/]+/)((?:chapters|book)/[^/?#]+\.ipynb)$"
 )
 
 
@@ -37,20 +37,20 @@ def student_path(docname: str) -> str:
 
 
 def student_url(url: str) -> str | None:
-    """The same Colab link with the chapter replaced by its student copy; None for any other link."""
-    m = COLAB_CHAPTER.match(url)
+    """The same Colab link with the notebook replaced by its student copy; None for any other link."""
+    m = COLAB_NOTEBOOK.match(url)
     return f"{m.group(1)}{STUDENT}/{m.group(2)}" if m else None
 
 
-def is_chapter(app, docname: str) -> bool:
-    return docname.startswith(CHAPTERS) and str(app.env.doc2path(docname)).endswith(".ipynb")
+def is_notebook(app, docname: str) -> bool:
+    return docname in app.env.found_docs and str(app.env.doc2path(docname)).endswith(".ipynb")
 
 
 def check_copies(app, env) -> None:
-    """Warn about each chapter without a student copy; report stale ones."""
+    """Warn about each notebook page without a student copy; report stale ones."""
     srcdir = Path(app.srcdir)
-    chapters = sorted(d for d in env.found_docs if is_chapter(app, d))
-    missing = [d for d in chapters if not (srcdir / student_path(d)).exists()]
+    notebooks = sorted(d for d in env.found_docs if is_notebook(app, d))
+    missing = [d for d in notebooks if not (srcdir / student_path(d)).exists()]
     for docname in missing:
         LOGGER.warning(
             f"{docname}: no student copy {student_path(docname)}, so its Colab and download links lead "
@@ -60,16 +60,16 @@ def check_copies(app, env) -> None:
     try:
         import make_student  # scripts/ is on sys.path (local_extensions)
 
-        present = [srcdir / env.doc2path(d, base=False) for d in chapters if d not in missing]
-        stale = make_student.stale(srcdir / STUDENT, present, orphans=False)
+        present = [srcdir / env.doc2path(d, base=False) for d in notebooks if d not in missing]
+        stale = make_student.stale(srcdir / STUDENT, present, check_orphans=False)
     except Exception as err:  # never fail a build over the staleness report itself
         stale = [f"could not compare ({err})"]
     for problem in stale:
-        LOGGER.info(f"student_links: {STUDENT}/chapters/{problem}; run `make student` to update")
+        LOGGER.info(f"student_links: {STUDENT}/{problem}; run `make student` to update")
 
 
 def rewrite_body_links(app, doctree, docname: str) -> None:
-    """Point every Colab link to an instructors' chapter at its student copy."""
+    """Point every Colab link to an instructors' notebook at its student copy."""
     for ref in doctree.findall(nodes.reference):
         new = student_url(ref.get("refuri", ""))
         if new is not None:
@@ -79,7 +79,7 @@ def rewrite_body_links(app, doctree, docname: str) -> None:
 def rewrite_header_buttons(app, pagename, templatename, context, doctree) -> None:
     """After sphinx-book-theme (priority 501): the launch button's Colab entry opens the student copy,
     and the .ipynb download is labelled as the student notebook."""
-    if not is_chapter(app, pagename):
+    if not is_notebook(app, pagename):
         return
     for group in context.get("header_buttons", []):
         for button in group.get("buttons", []):
@@ -94,13 +94,13 @@ def rewrite_header_buttons(app, pagename, templatename, context, doctree) -> Non
 
 
 def replace_downloads(app, exception) -> None:
-    """The built site's copy of each chapter notebook (the .ipynb download) becomes the student copy."""
+    """The built site's copy of each notebook (the .ipynb download) becomes the student copy."""
     if exception is not None or app.builder.format != "html":
         return
     srcdir, sources = Path(app.srcdir), Path(app.outdir) / "_sources"
     for docname in app.env.found_docs:
         copy, target = srcdir / student_path(docname), sources / f"{docname}.ipynb"
-        if is_chapter(app, docname) and copy.exists() and target.exists():
+        if is_notebook(app, docname) and copy.exists() and target.exists():
             shutil.copyfile(copy, target)
 
 

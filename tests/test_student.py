@@ -1,5 +1,6 @@
-"""`make student`: the committed copies in student/chapters/ are in sync with chapters/, hold no solution,
-open themselves in Colab, and their stubs fail their checks with a useful message."""
+"""`make student`: the committed copies in student/ (student/chapters/, student/book/) are in sync with
+the notebooks, hold no solution, open themselves in Colab, and their stubs fail their checks with a
+useful message."""
 
 import json
 import os
@@ -17,14 +18,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import make_student  # noqa: E402
 
-CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
-NOTEBOOKS = CHAPTERS + [ROOT / "book" / "chapter_template.ipynb"]
-IDS = [p.name for p in NOTEBOOKS]
-STUDENT = ROOT / make_student.STUDENT / "chapters"
+NOTEBOOKS = make_student.sources()  # chapters/*.ipynb, then book/*.ipynb (the chapter template)
+IDS = [make_student.relative(p) for p in NOTEBOOKS]
+STUDENT = ROOT / make_student.STUDENT
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+BRANCH = CONFIG["repository"]["branch"]
 COLAB = "https://colab.research.google.com/github/" + CONFIG["repository"]["url"].removeprefix(
     "https://github.com/"
 ).strip("/")
+COLAB_ANY = re.compile(r"https://colab\.research\.google\.com/github/\S+?\.ipynb")
 
 
 def solution_lines(nb):
@@ -45,45 +47,43 @@ def solution_lines(nb):
 
 @pytest.fixture(scope="module")
 def copies(tmp_path_factory):
-    """The committed student copies (what students open), generated ones where none is committed
-    (the template, or a new chapter: test_student_copies_are_in_sync says to run `make student`)."""
+    """The committed student copies (what students open); generated ones where none is committed
+    (a new chapter: test_student_copies_are_in_sync says to run `make student`)."""
     out = tmp_path_factory.mktemp("student")
     make_student.main(["--out", str(out), *map(str, NOTEBOOKS)])
-    return {
-        p.name: nbformat.read(
-            STUDENT / p.name if p in CHAPTERS and (STUDENT / p.name).exists() else out / "chapters" / p.name,
-            as_version=4,
-        )
-        for p in NOTEBOOKS
-    }
+    copies = {}
+    for p in NOTEBOOKS:
+        rel = make_student.relative(p)
+        path = STUDENT / rel if (STUDENT / rel).exists() else out / rel
+        copies[p.name] = nbformat.read(path, as_version=4)
+    return copies
 
 
-def test_student_copies_are_in_sync_with_the_chapters():
-    problems = make_student.stale(STUDENT.parent, CHAPTERS)
+def test_student_copies_are_in_sync_with_the_notebooks():
+    problems = make_student.stale(STUDENT, NOTEBOOKS)
     assert not problems, (
-        "the student copies in student/chapters/ are out of date with chapters/: "
+        "the student copies in student/ are out of date with chapters/ and book/: "
         + "; ".join(problems)
         + f". To fix: {make_student.REMAKE}"
     )
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=[p.name for p in CHAPTERS])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_student_copy_opens_itself_in_colab(path):
-    if not (STUDENT / path.name).exists():
-        pytest.fail(f"student/chapters/{path.name} is missing: {make_student.REMAKE}")
-    text = json.dumps([c.source for c in nbformat.read(STUDENT / path.name, as_version=4).cells])
-    branch = CONFIG["repository"]["branch"]
-    own = f"{COLAB}/blob/{branch}/student/chapters/{path.name}"
-    assert own in text, f"the badge of student/chapters/{path.name} must open {own}"
-    links = re.findall(r"https://colab\.research\.google\.com/github/\S+?\.ipynb", text)
-    assert links[0] == own, f"the first Colab link of student/chapters/{path.name} must be its own badge"
-    wrong = [u for u in links if not u.startswith(f"{COLAB}/blob/{branch}/student/chapters/")]
-    assert not wrong, f"student/chapters/{path.name} opens an instructors' notebook in Colab: {wrong}"
+    rel = make_student.relative(path)
+    if not (STUDENT / rel).exists():
+        pytest.fail(f"student/{rel} is missing: {make_student.REMAKE}")
+    text = json.dumps([c.source for c in nbformat.read(STUDENT / rel, as_version=4).cells])
+    own = f"{COLAB}/blob/{BRANCH}/student/{rel}"
+    links = COLAB_ANY.findall(text)
+    assert links and links[0] == own, f"the badge of student/{rel} must open {own}"
+    wrong = [u for u in links if not u.startswith(f"{COLAB}/blob/{BRANCH}/student/")]
+    assert not wrong, f"student/{rel} opens an instructors' notebook in Colab: {wrong}"
     assert "**Student copy.**" in text
 
 
 def test_generation_is_deterministic_and_check_finds_every_problem(tmp_path, capsys):
-    chapters = CHAPTERS[:2]
+    chapters = NOTEBOOKS[:2]
     args = ["--out", str(tmp_path), *map(str, chapters)]
     make_student.main(args)
     first = {p.name: p.read_bytes() for p in (tmp_path / "chapters").iterdir()}
@@ -96,9 +96,9 @@ def test_generation_is_deterministic_and_check_finds_every_problem(tmp_path, cap
     (tmp_path / "chapters" / "99_gone.ipynb").write_text("{}")
     problems = make_student.stale(tmp_path, chapters)
     assert problems == [
-        f"{chapters[0].name}: out of date with its chapter",
-        f"{chapters[1].name}: missing",
-        "99_gone.ipynb: no chapter of that name",
+        f"chapters/{chapters[0].name}: out of date with its notebook",
+        f"chapters/{chapters[1].name}: missing",
+        "chapters/99_gone.ipynb: its notebook is gone",
     ]
     capsys.readouterr()
     assert make_student.main(["--check", *args]) == 1
@@ -112,21 +112,21 @@ def test_links_to_other_chapters_lead_to_their_student_copies():
         nbformat.v4.new_markdown_cell(f"# 1. T\n\n[![Open In Colab](badge.svg)]({url}chapters/01_t.ipynb)"),
         nbformat.v4.new_markdown_cell(f"Next: [chapter 2]({url}chapters/02_u.ipynb)."),
     ]
-    out = make_student.student_notebook(nb, "01_t.ipynb")
+    out = make_student.student_notebook(nb, "chapters/01_t.ipynb")
     assert f"({url}student/chapters/01_t.ipynb)" in out.cells[0].source
     assert out.cells[1].source == f"Next: [chapter 2]({url}student/chapters/02_u.ipynb)."
 
 
 def test_the_badge_points_at_the_student_copy_and_a_note_follows():
     src = "# 1. T\n\n[![Open In Colab](badge.svg)](https://colab.research.google.com/github/o/r/blob/main/chapters/01_t.ipynb)\n\nText."
-    out = make_student.student_badge(src, "01_t.ipynb")
+    out = make_student.student_badge(src, "chapters/01_t.ipynb")
     assert (
         "(https://colab.research.google.com/github/o/r/blob/main/student/chapters/01_t.ipynb)\n\n> **Student copy.**"
         in out
     )
-    assert out.endswith("edit the chapter, not this copy.\n\nText.")
+    assert out.endswith("edit that notebook, not this copy.\n\nText.")
     with pytest.raises(ValueError, match="no Open in Colab badge"):
-        make_student.student_badge("# 1. T\n\nText.", "01_t.ipynb")
+        make_student.student_badge("# 1. T\n\nText.", "chapters/01_t.ipynb")
 
 
 def test_stub_code_keeps_the_signature_and_indentation():
@@ -220,31 +220,28 @@ COLAB_HREF = re.compile(r'href="(https://colab\.research\.google\.com/github/[^"
 
 @pytest.mark.skipif(not HTML, reason="run by `make links` after a book build (WGANBOOK_HTML unset)")
 def test_built_pages_lead_to_the_student_copies():
-    """In the built web book, a chapter's badge, Colab launch button and .ipynb download all give the
-    student copy (scripts/student_links.py), and no page opens an instructors' notebook in Colab."""
+    """In the built web book, a notebook page's badge, Colab launch button and .ipynb download all give
+    the student copy (scripts/student_links.py), and no page opens an instructors' notebook in Colab."""
     html = Path(HTML)
     assert (html / "index.html").exists(), f"no built book in {html}: run `make structure` or `make book`"
-    pages = sorted((html / "chapters").glob("*.html"))
-    assert pages, f"no chapter pages in {html / 'chapters'}"
-    branch = CONFIG["repository"]["branch"]
-    for page in pages:
+    built = [p for p in NOTEBOOKS if (html / make_student.relative(p)).with_suffix(".html").exists()]
+    assert any(make_student.relative(p).startswith("chapters/") for p in built), f"no chapter pages in {html}"
+    for path in built:
+        rel = make_student.relative(path)
+        page = (html / rel).with_suffix(".html")
         text = page.read_text(encoding="utf-8")
-        own = f"{COLAB}/blob/{branch}/student/chapters/{page.stem}.ipynb"
+        own = f"{COLAB}/blob/{BRANCH}/student/{rel}"
         links = set(COLAB_HREF.findall(text))
-        assert links == {own}, f"{page.name}: the Colab links are {sorted(links)}; expected only {own}"
-        assert text.count(f'href="{own}"') >= 2, f"{page.name}: the badge and the launch button open {own}"
+        assert links == {own}, f"{rel}: the page's Colab links are {sorted(links)}; expected only {own}"
+        assert text.count(f'href="{own}"') >= 2, f"{rel}: the badge and the launch button must open {own}"
         assert "Colab (student copy)" in text, (
-            f"{page.name}: the launch button should say it opens the student copy"
+            f"{rel}: the launch button should say it opens the student copy"
         )
-        assert f'href="../_sources/chapters/{page.stem}.ipynb"' in text, f"{page.name}: no .ipynb download"
-        download = html / "_sources" / "chapters" / f"{page.stem}.ipynb"
-        assert download.read_bytes() == (STUDENT / download.name).read_bytes(), (
-            f"{download} (the page's .ipynb download) must be student/chapters/{download.name}"
+        download = html / "_sources" / rel
+        assert download.name in text and download.exists(), f"{rel}: no .ipynb download"
+        assert download.read_bytes() == (STUDENT / rel).read_bytes(), (
+            f"{download} (the page's .ipynb download) must be student/{rel}"
         )
     for page in html.rglob("*.html"):
-        wrong = [
-            u
-            for u in COLAB_HREF.findall(page.read_text(encoding="utf-8"))
-            if "/blob/" + branch + "/chapters/" in u
-        ]
+        wrong = [u for u in COLAB_HREF.findall(page.read_text(encoding="utf-8")) if "/student/" not in u]
         assert not wrong, f"{page.relative_to(html)} opens an instructors' notebook in Colab: {wrong}"
