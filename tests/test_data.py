@@ -61,3 +61,48 @@ def test_parallel_lines_and_gaussian_1d():
 def test_sampling_on_the_gpu():
     x = data.sample("25gaussians", 10, device="cuda")
     assert x.device.type == "cuda"
+
+
+def test_digits_splits_are_fixed_disjoint_and_scaled():
+    x, y = data.digits("train")
+    xt, yt = data.digits("test")
+    xa, ya = data.digits("all")
+    assert x.shape == (1258, 1, 8, 8) and xt.shape == (539, 1, 8, 8) and xa.shape == (1797, 1, 8, 8)
+    assert x.dtype == torch.float32 and y.dtype == torch.int64
+    assert x.min() == -1 and x.max() == 1
+    assert torch.equal(torch.bincount(y) + torch.bincount(yt), torch.bincount(ya))
+    # every image of "all" is in exactly one split (no duplicates across splits by index)
+    x2, _ = data.digits("train")
+    assert torch.equal(x, x2)  # the split does not depend on any random state
+    torch.manual_seed(123)
+    assert torch.equal(data.digits("train")[0], x)
+    with pytest.raises(ValueError, match="unknown split 'val'"):
+        data.digits("val")
+
+
+def _write_idx(path, array):
+    import gzip
+
+    import numpy as np
+
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(int(s).to_bytes(4, "big") for s in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
+
+
+def test_mnist_reads_idx_files_and_never_downloads_by_default(tmp_path):
+    import numpy as np
+
+    with pytest.raises(FileNotFoundError, match="download=True.*digits"):
+        data.mnist(root=tmp_path)
+    rng = np.random.default_rng(0)
+    for part, n in (("train", 6), ("t10k", 4)):
+        _write_idx(tmp_path / f"{part}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)))
+        _write_idx(tmp_path / f"{part}-labels-idx1-ubyte.gz", rng.integers(0, 10, n))
+    x, y = data.mnist("train", root=tmp_path)
+    assert x.shape == (6, 1, 28, 28) and y.shape == (6,)
+    assert x.min() >= -1 and x.max() <= 1
+    assert data.mnist("all", root=tmp_path)[0].shape == (10, 1, 28, 28)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip")
+    with pytest.raises(Exception):  # noqa: B017 (a broken file must not load silently)
+        data.mnist("test", root=tmp_path)

@@ -96,3 +96,77 @@ def test_clip_mistakes_are_diagnosed():
 
     with pytest.raises(CheckFailed, match="clamp, do not replace"):
         exercises.check_clip_weights(sign)
+
+
+def _good_frechet(m1, c1, m2, c2):
+    return metrics.gaussian_frechet_distance(m1, c1, m2, c2)
+
+
+def test_gaussian_frechet_check_accepts_and_diagnoses(capsys):
+    from scipy import linalg
+
+    exercises.check_gaussian_frechet(_good_frechet)
+
+    def via_sqrtm(m1, c1, m2, c2):  # a correct alternative
+        r = linalg.sqrtm(c1)
+        return float(np.sum((m1 - m2) ** 2) + np.trace(c1 + c2 - 2 * linalg.sqrtm(r @ c2 @ r).real))
+
+    exercises.check_gaussian_frechet(via_sqrtm)
+    assert capsys.readouterr().out.count("checks pass") == 2
+    wrong = {
+        "mean term": lambda m1, c1, m2, c2: _good_frechet(m1, c1, m2, c2) - np.sum((m1 - m2) ** 2),
+        "no square root": lambda m1, c1, m2, c2: np.sqrt(_good_frechet(m1, c1, m2, c2)),
+        "commute": lambda m1, c1, m2, c2: float(
+            np.sum((m1 - m2) ** 2) + np.trace(c1) + np.trace(c2)
+            - 2 * np.trace(linalg.sqrtm(c1).real @ linalg.sqrtm(c2).real)
+        ),
+        "factor 2": lambda m1, c1, m2, c2: float(
+            np.sum((m1 - m2) ** 2) + np.trace(c1) + np.trace(c2) - np.trace(linalg.sqrtm(c1 @ c2).real)
+        ),
+    }
+    for hint, fn in wrong.items():
+        with pytest.raises(CheckFailed, match=hint):
+            exercises.check_gaussian_frechet(fn)
+
+
+def _conditional(latent_dim, n_classes, *, use_labels=True, batch_norm=False):
+    from torch import nn
+
+    class G(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = nn.Embedding(n_classes, 8)
+            self.net = nn.Sequential(nn.Linear(latent_dim + 8, 32), nn.ReLU(), nn.Linear(32, 64), nn.Tanh())
+
+        def forward(self, z, y):
+            e = self.embed(y) * (1.0 if use_labels else 0.0)
+            return self.net(torch.cat([z, e], 1)).view(-1, 1, 8, 8)
+
+    class C(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), *( [nn.BatchNorm1d(32)] if batch_norm else []),
+                                      nn.LeakyReLU(0.2))  # fmt: skip
+            self.out = nn.Linear(32, 1)
+            self.embed = nn.Embedding(n_classes, 32)
+
+        def forward(self, x, y):
+            h = self.body(x)
+            extra = (self.embed(y) * h).sum(1, keepdim=True) if use_labels else 0.0
+            return self.out(h) + extra
+
+    return G(), C()
+
+
+def test_conditional_models_check(capsys):
+    exercises.check_conditional_models(_conditional)
+    assert "checks pass" in capsys.readouterr().out
+    with pytest.raises(CheckFailed, match="ignores its labels"):
+        exercises.check_conditional_models(lambda d, k: _conditional(d, k, use_labels=False))
+    with pytest.raises(CheckFailed, match="BatchNorm"):
+        exercises.check_conditional_models(lambda d, k: _conditional(d, k, batch_norm=True))
+    with pytest.raises(CheckFailed, match="pair"):
+        exercises.check_conditional_models(lambda d, k: _conditional(d, k)[0])
+    before = torch.random.get_rng_state()
+    exercises.check_conditional_models(_conditional)
+    assert torch.equal(before, torch.random.get_rng_state())  # the check leaves the global state alone

@@ -87,3 +87,66 @@ def test_gradient_norm_stats():
         lin.weight.copy_(torch.tensor([[3.0, 4.0]]))
     s = metrics.gradient_norm_stats(lin, torch.randn(10, 2))
     assert s["mean"] == pytest.approx(5.0) and s["std"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_gaussian_frechet_matches_the_sqrtm_formula():
+    from scipy import linalg
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(6, 6)), rng.normal(size=(6, 6))
+    c1, c2 = a @ a.T, b @ b.T
+    m1, m2 = rng.normal(size=6), rng.normal(size=6)
+    r = linalg.sqrtm(c1)
+    want = np.sum((m1 - m2) ** 2) + np.trace(c1 + c2 - 2 * linalg.sqrtm(r @ c2 @ r).real)
+    assert metrics.gaussian_frechet_distance(m1, c1, m2, c2) == pytest.approx(want, rel=1e-9)
+    # 1-D: (m1 - m2)^2 + (s1 - s2)^2
+    assert metrics.gaussian_frechet_distance([0.0], [[1.0]], [3.0], [[4.0]]) == pytest.approx(10.0)
+    with pytest.raises(ValueError, match="covariances"):
+        metrics.gaussian_frechet_distance(m1, c1, m2[:3], c2)
+
+
+def test_frechet_distance_of_samples():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(4000, 3))
+    assert metrics.frechet_distance(x, x) == pytest.approx(0.0, abs=1e-9)
+    assert metrics.frechet_distance(x, x + 2.0) == pytest.approx(12.0, rel=1e-6)  # shift of 2 in 3 dims
+    # a singular covariance (a dead feature) gives no warning and the right value
+    y = x.copy()
+    y[:, 2] = 0.0
+    assert metrics.frechet_distance(y, y) == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        metrics.frechet_distance(x[:1], x)
+
+
+def test_loo_1nn_accuracy_flattens_images_and_matches_proteins():
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(30, 1, 4, 4))
+    assert metrics.loo_1nn_accuracy(a, a + 100) == 1.0
+    assert metrics.loo_1nn_accuracy(a, a + 1e-6) == 0.0
+    b = rng.normal(size=(30, 16))
+    from wganlib import proteins
+
+    assert proteins.loo_1nn_accuracy(a.reshape(30, 16), b) == metrics.loo_1nn_accuracy(a, b)
+
+
+def test_image_judge_calibration_and_state():
+    from wganlib import data
+
+    x, y = data.digits("train")
+    xt, _ = data.digits("test")
+    torch.manual_seed(5)
+    before = torch.rand(1)
+    torch.manual_seed(5)
+    judge = metrics.ImageJudge(x, y, xt[::2], epochs=150)
+    assert torch.equal(torch.rand(1), before)  # fitting the judge leaves the caller's random state alone
+    real = judge.evaluate(xt[1::2])
+    noise = judge.evaluate(torch.rand(269, 1, 8, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1)
+    copies = judge.evaluate(x[:269])
+    one = judge.evaluate(x[:1].repeat(269, 1, 1, 1))
+    assert real.classes == 10 and real.confident > 0.85 and real.frechet < 5 and 0.4 < real.nn_accuracy < 0.6
+    assert 0.8 < real.memorisation < 1.25
+    assert noise.frechet > 20 * real.frechet and noise.nn_accuracy > 0.95
+    assert copies.memorisation == 0.0  # exact copies of the training set
+    assert one.classes == 1 and one.reverse_kl == pytest.approx(np.log(10))
+    with pytest.raises(ValueError, match="pixels each"):
+        judge.evaluate(torch.zeros(3, 1, 4, 4))

@@ -39,3 +39,31 @@ def test_bad_arguments_are_clear():
         models.mlp_generator(2, 2, hidden=0)
     with pytest.raises(ValueError, match="unknown activation"):
         models.mlp_critic(2, activation="swish")
+
+
+@pytest.mark.parametrize("size", [8, 28])
+def test_conv_generator_and_critic_shapes(size):
+    g = models.conv_generator(10, size=size, width=8)
+    c = models.conv_critic(size=size, width=8, norm="layer")
+    x = g(torch.randn(3, 10))
+    assert x.shape == (3, 1, size, size)
+    assert x.abs().max() <= 1  # tanh output, the range of the data
+    assert c(x).shape == (3, 1)
+    assert any(isinstance(m, nn.GroupNorm) and m.num_groups == 1 for m in c.modules())
+
+
+def test_conv_critic_options_and_errors():
+    from wganlib import penalties
+
+    sn = models.conv_critic(width=4, spectral_norm=True)
+    assert sum(hasattr(m, "parametrizations") for m in sn.modules()) == 3
+    with pytest.raises(ValueError, match="BatchNorm"):
+        penalties.check_critic_for_penalty(models.conv_critic(width=4, norm="batch"))
+    with pytest.raises(ValueError, match="multiple of 4"):
+        models.conv_generator(4, size=10)
+    with pytest.raises(ValueError, match="unknown norm"):
+        models.conv_critic(norm="instance")
+    # per-sample: a LayerNorm (GroupNorm with one group) critic's score of one image ignores the others
+    c = models.conv_critic(width=4, norm="layer")
+    x = torch.randn(5, 1, 8, 8)
+    assert torch.allclose(c(x)[:1], c(x[:1]), atol=1e-6)

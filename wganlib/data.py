@@ -10,11 +10,18 @@ of scikit-learn with noise 0.25, divided by 7.5.
 from __future__ import annotations
 
 import functools
+import gzip
 import math
+import os
+from pathlib import Path
 
+import numpy as np
 import torch
 
-__all__ = ["DATASETS", "sample", "centres", "mode_std", "parallel_lines", "gaussian_1d"]
+__all__ = [
+    "DATASETS", "sample", "centres", "mode_std", "parallel_lines", "gaussian_1d", "digits", "mnist",
+    "MNIST_URL",
+]  # fmt: skip
 
 DATASETS = ("8gaussians", "25gaussians", "swissroll")
 
@@ -133,3 +140,124 @@ def gaussian_1d(
     z = torch.randn(n, 1, generator=generator, device=dev, dtype=torch.float64)
     out = mean + std * z
     return out.to(device=device if device is not None else dev, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Images (chapter 7)
+
+_SPLITS = ("train", "test", "all")
+#: Where ``mnist(download=True)`` fetches the four files (a mirror of Yann LeCun's originals).
+MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+_MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+
+
+def _check_split(split: str) -> str:
+    if split not in _SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(_SPLITS)}")
+    return split
+
+
+def _to_images(pixels: np.ndarray, labels: np.ndarray, top: float, side: int, device, dtype):
+    """Pixels in [0, top] -> a float tensor in [-1, 1] of shape (n, 1, side, side), and int64 labels."""
+    x = torch.from_numpy(pixels.astype(np.float32).reshape(-1, 1, side, side) * (2.0 / top) - 1.0)
+    y = torch.from_numpy(labels.astype(np.int64))
+    return x.to(device=device, dtype=dtype), y.to(device=device)
+
+
+def digits(split: str = "train", *, device=None, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's 8x8 handwritten digits (1,797 images, shipped with the package: no download).
+
+    Returns ``(images, labels)``: images of shape (n, 1, 8, 8) scaled from the grey levels 0-16 to
+    [-1, 1], labels 0-9 of shape (n,). ``split="train"`` is a fixed 70% of each class (1,258 images),
+    ``"test"`` the other 30% (539), the same on every machine and for every seed (a fixed
+    stratified permutation), so that "held-out digits" always means the same images.
+    """
+    _check_split(split)
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    pixels, labels = bunch.images, bunch.target
+    if split != "all":
+        train_idx, test_idx = _digits_split(tuple(labels.tolist()))
+        idx = train_idx if split == "train" else test_idx
+        pixels, labels = pixels[idx], labels[idx]
+    return _to_images(pixels, labels, 16.0, 8, device, dtype)
+
+
+@functools.cache
+def _digits_split(labels: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """70/30 split, stratified by class, from a fixed permutation (independent of every seed)."""
+    y = np.asarray(labels)
+    order = np.random.RandomState(20170131).permutation(len(y))  # fixed: part of the data set's definition
+    train, test = [], []
+    for c in range(10):
+        members = order[y[order] == c]
+        cut = int(round(0.7 * len(members)))
+        train.append(members[:cut])
+        test.append(members[cut:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def _mnist_dir(root) -> Path:
+    if root is not None:
+        return Path(root)
+    base = os.environ.get("WGANLIB_DATA") or Path.home() / ".cache" / "wganlib"
+    return Path(base) / "mnist"
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """An IDX file (MNIST's format), gzipped or not, as a uint8 array."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{path} is not an IDX file of unsigned bytes (bad magic number); delete it and retry")
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(f"{path} is truncated: expected {int(np.prod(shape))} values, found {data.size}")
+    return data.reshape(shape)
+
+
+def mnist(
+    split: str = "train", *, root=None, download: bool = False, device=None, dtype=torch.float32
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST (LeCun et al. 1998): 60,000 training and 10,000 test images of 28x28 digits.
+
+    Returns ``(images, labels)``: images of shape (n, 1, 28, 28) scaled to [-1, 1], labels (n,).
+    The files are read from ``root`` (default ``$WGANLIB_DATA/mnist`` or ``~/.cache/wganlib/mnist``).
+    Nothing is downloaded unless ``download=True`` (from :data:`MNIST_URL`); without the files a
+    ``FileNotFoundError`` says where they were looked for and how to get them. Read with NumPy: no
+    torchvision needed.
+    """
+    _check_split(split)
+    folder = _mnist_dir(root)
+    parts = ("train", "test") if split == "all" else (split,)
+    images, labels = [], []
+    for part in parts:
+        for name in _MNIST_FILES[part]:
+            path = folder / name
+            if not path.exists():
+                if not download:
+                    raise FileNotFoundError(
+                        f"MNIST file {name} not found in {folder}. Pass download=True to fetch it from "
+                        f"{MNIST_URL} (needs a network), or copy the four MNIST .gz files there; offline, "
+                        "use wganlib.data.digits() instead."
+                    )
+                import urllib.request
+
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".part")
+                urllib.request.urlretrieve(MNIST_URL + name, tmp)  # noqa: S310 (fixed https URL)
+                tmp.replace(path)
+        img_file, lab_file = _MNIST_FILES[part]
+        pix, lab = _read_idx(folder / img_file), _read_idx(folder / lab_file)
+        if pix.ndim != 3 or lab.ndim != 1 or len(pix) != len(lab):
+            raise ValueError(f"MNIST files in {folder} disagree: images {pix.shape}, labels {lab.shape}")
+        images.append(pix)
+        labels.append(lab)
+    return _to_images(np.concatenate(images), np.concatenate(labels), 255.0, 28, device, dtype)

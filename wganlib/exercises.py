@@ -463,5 +463,108 @@ def check_finite_difference_penalty(fd) -> None:
     _passed(name, 3)
 
 
+# --- chapter 7 ---------------------------------------------------------------------------------
+
+
+def _spd(rng: np.random.Generator, d: int, scale: float = 1.0) -> np.ndarray:
+    a = rng.normal(size=(d, d))
+    return scale * (a @ a.T / d + 0.1 * np.eye(d))
+
+
+def check_gaussian_frechet(frechet) -> None:
+    """Check ``frechet(mu1, cov1, mu2, cov2)``: the squared Frechet distance between two gaussians,
+    ``||mu1 - mu2||^2 + tr(cov1 + cov2 - 2 (cov1^1/2 cov2 cov1^1/2)^1/2)``, on NumPy arrays."""
+    name = "frechet"
+    what = "returns ||mu1 - mu2||^2 + tr(cov1) + tr(cov2) - 2 tr((cov1^1/2 cov2 cov1^1/2)^1/2)"
+    rng = np.random.default_rng(7)  # a local generator: the caller's random state is not touched
+    d = 4
+    mu1, mu2 = rng.normal(size=d), rng.normal(size=d)
+    eye = np.eye(d)
+    cases = [
+        (mu1, eye, mu1, eye, "two equal gaussians (the distance must be 0)"),
+        (mu1, eye, mu2, eye, "equal covariances, different means (only the mean term remains)"),
+        (mu1, eye, mu1, 4.0 * eye, "equal means, covariances I and 4I (each of d dimensions adds (1 - 2)^2)"),
+        (mu1, _spd(rng, d), mu2, _spd(rng, d, 3.0), "general covariances that do not commute"),
+    ]
+    for m1, c1, m2, c2, label in cases:
+        got = _number(_call(frechet, name, what, m1, c1, m2, c2), name)
+        want = metrics.gaussian_frechet_distance(m1, c1, m2, c2)
+        if abs(got - want) <= 1e-6 * max(1.0, abs(want)):
+            continue
+        mean_term = float(np.sum((m1 - m2) ** 2))
+        hint = ""
+        if abs(got - (want - mean_term)) < 1e-6 * max(1.0, abs(want)):
+            hint = " The mean term ||mu1 - mu2||^2 is missing."
+        elif abs(got - np.sqrt(max(want, 0.0))) < 1e-6 * max(1.0, want):
+            hint = " You returned the distance; the FID convention is its square (no square root)."
+        elif abs(got - _commuting_mistake(m1, c1, m2, c2)) < 1e-6 * max(1.0, abs(want)):
+            hint = (" tr(cov1^1/2 cov2^1/2) equals the cross term only when the covariances commute: take "
+                    "the square root of cov1^1/2 cov2 cov1^1/2 (or sum sqrt of the eigenvalues of cov1 cov2).")
+        else:
+            traces = float(np.trace(c1) + np.trace(c2))
+            cross = (mean_term + traces - want) / 2.0
+            if abs(got - (mean_term + traces - cross)) < 1e-6 * max(1.0, abs(want)):
+                hint = " The cross term needs its factor 2: ... - 2 tr((cov1^1/2 cov2 cov1^1/2)^1/2)."
+        raise CheckFailed(f"for {label}: expected {want:.6f}, got {got:.6f}.{hint}")
+    _passed(name, len(cases))
+
+
+def _sqrtm_psd(c: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eigh(c)
+    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+
+
+def _commuting_mistake(m1, c1, m2, c2) -> float:
+    """The value a student gets by writing the cross term as tr(cov1^1/2 cov2^1/2)."""
+    cross = np.trace(_sqrtm_psd(c1) @ _sqrtm_psd(c2))
+    return float(np.sum((m1 - m2) ** 2) + np.trace(c1) + np.trace(c2) - 2.0 * cross)
+
+
+def check_conditional_models(build) -> None:
+    """Check ``build(latent_dim, n_classes)``, which returns ``(generator, critic)`` for 8x8 images:
+    ``generator(z, y)`` of shape (n, 1, 8, 8) in [-1, 1] and ``critic(x, y)`` of shape (n, 1), both
+    using the labels ``y`` (int64, shape (n,)), the critic per sample and fit for a gradient penalty."""
+    name = "build"
+    what = "returns (generator, critic): generator(z, y) -> (n, 1, 8, 8) images, critic(x, y) -> (n, 1) scores"
+    latent_dim, k, n = 8, 10, 6
+    gen = torch.Generator().manual_seed(3)  # local: the caller's random state is not touched
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(3)  # building the networks draws their initial weights
+        pair = _call(build, name, what, latent_dim, k)
+    if not (isinstance(pair, tuple) and len(pair) == 2):
+        raise CheckFailed(f"{name} must return a pair (generator, critic), got {type(pair).__name__}")
+    g, c = pair
+    z = torch.randn(n, latent_dim, generator=gen)
+    y = torch.arange(n) % k
+    x = _call(g, "generator", "maps (z, y) to images", z, y)
+    if not isinstance(x, torch.Tensor) or tuple(x.shape) != (n, 1, 8, 8):
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise CheckFailed(f"generator(z, y) must return images of shape ({n}, 1, 8, 8), got {shape}")
+    if x.abs().max() > 1 + 1e-6:
+        raise CheckFailed("the generator's images leave [-1, 1], the range of the data: end it with tanh")
+    other = (y + 3) % k
+    if torch.allclose(x, g(z, other)):
+        raise CheckFailed("the generator ignores its labels: the same z with other labels gives the same images")
+    if isinstance(c, torch.nn.Module):
+        try:
+            penalties.check_critic_for_penalty(c)
+        except ValueError as err:
+            raise CheckFailed(f"the critic is not fit for a gradient penalty: {err}") from None
+    x = torch.rand(n, 1, 8, 8, generator=gen) * 2 - 1
+    s = _call(c, "critic", "maps (x, y) to one score per image", x, y)
+    if not isinstance(s, torch.Tensor) or tuple(s.shape) not in ((n, 1), (n,)):
+        shape = tuple(s.shape) if isinstance(s, torch.Tensor) else type(s).__name__
+        raise CheckFailed(f"critic(x, y) must return one score per image, shape ({n}, 1); got {shape}")
+    if torch.allclose(s, c(x, other)):
+        raise CheckFailed("the critic ignores its labels: the same images with other labels get the same scores")
+    if not torch.allclose(s.reshape(-1)[:2], c(x[:2], y[:2]).reshape(-1), atol=1e-5):
+        raise CheckFailed("an image's score depends on the other images of the batch: make the critic per sample")
+    xr = x.clone().requires_grad_(True)
+    (grad,) = torch.autograd.grad(c(xr, y).sum(), xr, allow_unused=True)
+    if grad is None or grad.abs().sum() == 0:
+        raise CheckFailed("the critic's score does not depend on the image x: feed x through the network")
+    _passed(name, 6)
+
+
 #: every self-check of the book, and the error they raise
 __all__ = ["CheckFailed", *sorted(name for name in dict(globals()) if name.startswith("check_"))]

@@ -298,20 +298,13 @@ def scarce_split(
 
 
 def loo_1nn_accuracy(real, synthetic) -> float:
-    """Leave-one-out accuracy of the 1-nearest-neighbour two-sample test (Lopez-Paz & Oquab 2017).
+    """Leave-one-out accuracy of the 1-nearest-neighbour two-sample test (Lopez-Paz & Oquab 2017):
+    :func:`wganlib.metrics.loo_1nn_accuracy`, kept here under the name chapter 6 uses.
 
-    Pool ``real`` (n, d) and ``synthetic`` (m, d); predict the origin of each point by the origin of
-    its nearest other point (Euclidean); return the fraction predicted right. About 0.5 when the two
-    samples are indistinguishable; near 1 when they are separated; below 0.5 when each synthetic point
-    copies a real one. FFPredGAN picks the generator snapshot whose accuracy is closest to 0.5.
+    About 0.5 when the two samples are indistinguishable; near 1 when they are separated; below 0.5
+    when each synthetic point copies a real one. FFPredGAN picks the generator snapshot whose accuracy
+    is closest to 0.5.
     """
-    a = np.asarray(real.detach().cpu() if hasattr(real, "detach") else real, dtype=np.float64)
-    b = np.asarray(synthetic.detach().cpu() if hasattr(synthetic, "detach") else synthetic, dtype=np.float64)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or len(a) < 1 or len(b) < 1:
-        raise ValueError(f"real and synthetic must be (n, d) and (m, d) arrays; got {a.shape} and {b.shape}")
-    x = np.concatenate([a, b])
-    origin = np.r_[np.zeros(len(a)), np.ones(len(b))]
-    sq = (x * x).sum(1)
-    d2 = sq[:, None] + sq[None, :] - 2.0 * x @ x.T
-    np.fill_diagonal(d2, np.inf)
-    return float(np.mean(origin[d2.argmin(1)] == origin))
+    from .metrics import loo_1nn_accuracy as _loo
+
+    return _loo(real, synthetic)
