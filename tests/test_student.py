@@ -245,3 +245,16 @@ def test_built_pages_lead_to_the_student_copies():
     for page in html.rglob("*.html"):
         wrong = [u for u in COLAB_HREF.findall(page.read_text(encoding="utf-8")) if "/student/" not in u]
         assert not wrong, f"{page.relative_to(html)} opens an instructors' notebook in Colab: {wrong}"
+
+
+def test_the_book_extension_rewrites_only_links_to_instructors_notebooks():
+    import student_links
+
+    base = "https://colab.research.google.com/github/o/r/blob/main/"
+    assert student_links.student_url(base + "chapters/01_t.ipynb") == base + "student/chapters/01_t.ipynb"
+    assert student_links.student_url(base + "book/chapter_template.ipynb") == (
+        base + "student/book/chapter_template.ipynb"
+    )
+    for other in (base + "student/chapters/01_t.ipynb", "https://github.com/o/r", base + "chapters/x.py"):
+        assert student_links.student_url(other) is None
+    assert student_links.student_path("chapters/01_t") == f"{make_student.STUDENT}/chapters/01_t.ipynb"
