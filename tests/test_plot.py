@@ -22,3 +22,17 @@ def test_contour_keeps_the_critic_mode():
     plot.critic_contour(critic, resolution=10, arrows=False)
     assert critic.training
     assert torch.is_grad_enabled()
+
+
+def test_image_grid_tiles_images_and_checks_shapes():
+    import pytest
+
+    x, _ = data.digits("test")
+    fig = plot.image_grid(x[:23], nrow=10, title="digits")
+    canvas = fig.axes[0].images[0].get_array()
+    assert canvas.shape == (3 * 9 + 1, 10 * 9 + 1)  # 3 rows of 10, 8x8 images with 1-pixel gaps
+    assert canvas.min() >= 0 and canvas.max() <= 1
+    with pytest.raises(ValueError, match="grey images"):
+        plot.image_grid(torch.zeros(2, 3, 8, 8))
+    with pytest.raises(ValueError, match="nrow"):
+        plot.image_grid(x[:4], nrow=0)

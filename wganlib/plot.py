@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["samples", "critic_contour", "training_curves", "weight_histogram"]
+__all__ = ["samples", "critic_contour", "training_curves", "weight_histogram", "image_grid"]
 
 
 def _np(x) -> np.ndarray:
@@ -135,4 +135,33 @@ def weight_histogram(module, *, bins: int = 60, ax=None, title: str | None = Non
     ax.set_ylabel("count")
     if title:
         ax.set_title(title)
+    return fig
+
+
+def image_grid(images, *, nrow: int = 10, ax=None, title: str | None = None, figsize=None):
+    """Grey images (n, 1, h, w) or (n, h, w) with values in [-1, 1], tiled ``nrow`` to a row with a
+    one-pixel gap; black is -1 (no ink), white is 1. Returns the figure."""
+    x = _np(images)
+    if x.ndim == 4:
+        if x.shape[1] != 1:
+            raise ValueError(f"image_grid draws grey images of shape (n, 1, h, w); got {x.shape}")
+        x = x[:, 0]
+    if x.ndim != 3 or len(x) == 0:
+        raise ValueError(f"image_grid needs images of shape (n, 1, h, w) or (n, h, w); got {x.shape}")
+    if not isinstance(nrow, int) or nrow < 1:
+        raise ValueError(f"nrow must be a positive int, got {nrow!r}")
+    n, h, w = x.shape
+    cols = min(nrow, n)
+    rows = -(-n // cols)
+    canvas = np.full((rows * (h + 1) + 1, cols * (w + 1) + 1), 0.35)  # grey gaps between images
+    for i, img in enumerate(np.clip(x, -1.0, 1.0)):
+        r, c = divmod(i, cols)
+        canvas[1 + r * (h + 1) : 1 + r * (h + 1) + h, 1 + c * (w + 1) : 1 + c * (w + 1) + w] = (img + 1) / 2
+    if figsize is None:
+        figsize = (min(6.5, 0.55 * cols + 0.2), 0.55 * rows + (0.45 if title else 0.15))
+    fig, ax = _axes(ax, figsize=figsize)
+    ax.imshow(canvas, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=10)
     return fig
