@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "benchmarks" / "README.md"
 START, END = "<!-- robustness start -->", "<!-- robustness end -->"
+ANSI = re.compile(r"\x1b\[[0-9;]*m|#x1B\[[0-9;]*m")  # colour codes in tracebacks, raw or as junit writes them
 
 
 def find_chapters(wanted: list[str] | None) -> list[Path]:
@@ -45,9 +47,11 @@ def find_chapters(wanted: list[str] | None) -> list[Path]:
     return sorted(chosen)
 
 
-def run_one(path: Path, offset: int) -> dict:
+def run_one(path: Path, offset: int, threads: int | None = None) -> dict:
     """One chapter through nbval at one offset: seconds, failing cells and the first line of each error."""
-    env = {**os.environ, "WGANLIB_SEED_OFFSET": str(offset)}
+    env = {**os.environ, "WGANLIB_SEED_OFFSET": str(offset), "TQDM_DISABLE": "1"}
+    if threads:
+        env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     with tempfile.TemporaryDirectory() as tmp:
         xml = Path(tmp) / "junit.xml"
         cmd = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q", "-p", "no:cacheprovider",
@@ -63,7 +67,7 @@ def run_one(path: Path, offset: int) -> dict:
                     bad = case.find("error")
                 if bad is not None:
                     cell = case.get("name", "?").split("::")[-1]
-                    text = (bad.text or bad.get("message") or "").strip()
+                    text = ANSI.sub("", bad.text or bad.get("message") or "").strip()
                     lines = [ln.strip() for ln in text.splitlines() if "Error" in ln or "assert" in ln.lower()]
                     failed.append((cell, lines[-1][:200] if lines else text[:200]))
         elif proc.returncode != 0:
@@ -75,19 +79,45 @@ def cell_number(name: str) -> str:
     return name.removeprefix("Cell ").strip()
 
 
-def table(results: dict, chapters: list[Path], offsets: list[int]) -> str:
-    head = "| chapter | " + " | ".join(f"offset {k}" for k in offsets) + " |"
-    rows = [head, "|---|" + "---|" * len(offsets)]
-    for path in chapters:
-        entries = []
-        for k in offsets:
-            r = results[(path.name, k)]
-            if r["failed"]:
-                cells = ", ".join(cell_number(c) for c, _ in r["failed"])
-                entries.append(f"**fails: cell {cells}** ({r['seconds']:.0f} s)")
-            else:
-                entries.append(f"pass ({r['seconds']:.0f} s)")
-        rows.append(f"| {path.name} | " + " | ".join(entries) + " |")
+def version(path: Path) -> str:
+    """The chapter's last commit (short hash), with '+' when the working copy differs from it."""
+    rel = str(path.relative_to(ROOT))
+    out = subprocess.run(["git", "log", "-1", "--format=%h", "--", rel], cwd=ROOT, capture_output=True, text=True)
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", rel], cwd=ROOT).returncode != 0
+    return (out.stdout.strip() or "uncommitted") + ("+" if dirty else "")
+
+
+def entry(r: dict) -> str:
+    when = f"{r['seconds']:.0f} s, {r['version']}"
+    if r["failed"]:
+        return f"**fails: cell {', '.join(cell_number(c) for c, _ in r['failed'])}** ({when})"
+    return f"pass ({when})"
+
+
+def previous_entries() -> dict:
+    """(chapter, offset) -> entry text of the table now in benchmarks/README.md, so a partial run keeps the rest."""
+    readme = README.read_text() if README.exists() else ""
+    if START not in readme or END not in readme:
+        return {}
+    block = readme.split(START, 1)[1].split(END, 1)[0]
+    rows = [ln for ln in block.splitlines() if ln.startswith("| ")]
+    if not rows:
+        return {}
+    offsets = [int(h.split()[-1]) for h in rows[0].strip("| ").split(" | ")[1:]]
+    entries = {}
+    for row in rows[1:]:
+        cells = row.strip().strip("|").split(" | ")
+        for k, text in zip(offsets, cells[1:], strict=False):
+            if text.strip() != "not run":
+                entries[(cells[0].strip(), k)] = text.strip()
+    return entries
+
+
+def table(entries: dict, chapters: list[str]) -> str:
+    offsets = sorted({k for _, k in entries})
+    rows = ["| chapter | " + " | ".join(f"offset {k}" for k in offsets) + " |", "|---|" + "---|" * len(offsets)]
+    for name in chapters:
+        rows.append(f"| {name} | " + " | ".join(entries.get((name, k), "not run") for k in offsets) + " |")
     return "\n".join(rows)
 
 
@@ -107,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chapters", nargs="*", help="file-name prefixes or parts, e.g. 03 04 (default: all)")
     parser.add_argument("--offsets", nargs="*", type=int, default=[0, 1, 2, 3], help="seed offsets (default: 0 1 2 3)")
+    parser.add_argument("--threads", type=int, help="threads per kernel (OMP_NUM_THREADS; default: the machine's)")
     parser.add_argument("--no-write", action="store_true", help="print the table, leave benchmarks/README.md alone")
     args = parser.parse_args(argv)
     if not args.offsets or any(k < 0 for k in args.offsets):
@@ -116,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for path in chapters:
         for k in args.offsets:
-            r = run_one(path, k)
+            r = run_one(path, k, args.threads)
+            r["version"] = version(path)
             results[(path.name, k)] = r
             verdict = "pass" if not r["failed"] else f"{len(r['failed'])} failing cell(s)"
             print(f"{path.name} offset {k}: {verdict} ({r['seconds']:.0f} s)", flush=True)
@@ -129,15 +161,22 @@ def main(argv: list[str] | None = None) -> int:
         command += " --chapters " + " ".join(args.chapters)
     if args.offsets != [0, 1, 2, 3]:
         command += " --offsets " + " ".join(map(str, args.offsets))
+    if args.threads:
+        command += f" --threads {args.threads}"
     n_bad = sum(bool(r["failed"]) for r in results.values())
+    entries = {} if args.no_write else previous_entries()
+    entries.update({key: entry(r) for key, r in results.items()})
+    existing = [p.name for p in find_chapters(None)]
+    entries = {key: e for key, e in entries.items() if key[0] in existing}
     text = "\n".join([
-        f"Measured {today} on {platform.machine()}, Python {platform.python_version()}, default threads.",
-        f"Command: `{command}`. Each entry: the failing nbval cells (numbered as nbval numbers them, from 0) "
-        "or pass, and the seconds the chapter took (on a shared machine, times vary).",
+        f"Last run {today} on {platform.machine()}, Python {platform.python_version()}: `{command}`.",
+        "Each entry: pass, or the failing nbval cells (nbval numbers the code cells only, from 0); the seconds the "
+        "chapter took (on a shared machine, times vary); and the chapter's commit it ran on ('+': with uncommitted "
+        "changes). A run of some chapters or offsets replaces only those entries; the others are kept from earlier runs.",
         "",
-        table(results, chapters, args.offsets),
+        table(entries, existing),
         "",
-        f"{n_bad} of {len(results)} runs had a failing cell.",
+        f"This run: {n_bad} of {len(results)} chapter runs had a failing cell.",
     ])  # fmt: skip
     print(text)
     if not args.no_write:
