@@ -344,6 +344,11 @@ class ImageJudge:
         """Class probabilities, (n, n_classes)."""
         return torch.softmax(self.net(self._points(images)), dim=1).double().numpy()
 
+    def frechet(self, images) -> float:
+        """The Frechet distance of ``images``' features to the reference images' (the cheap part of
+        :meth:`evaluate`, for checkpoints during training)."""
+        return frechet_distance(self.features(images), self._reference_features)
+
     def accuracy(self, images, labels) -> float:
         """Fraction of ``images`` classified as ``labels``."""
         pred = self.probabilities(images).argmax(1)
@@ -375,7 +380,7 @@ class ImageJudge:
             class_counts=tuple(int(c) for c in counts),
             classes=classes,
             reverse_kl=rkl,
-            frechet=frechet_distance(self.features(x), self._reference_features),
+            frechet=self.frechet(x),
             nn_accuracy=loo_1nn_accuracy(self._reference, x),
             memorisation=float(np.median(self._nearest_train(x)) / np.median(self._reference_nearest)),
         )
