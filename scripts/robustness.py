@@ -17,6 +17,7 @@ import datetime as dt
 import os
 import platform
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,12 @@ def find_chapters(wanted: list[str] | None) -> list[Path]:
     return sorted(chosen)
 
 
+def _children_cpu() -> float:
+    """CPU seconds used so far by finished child processes and their descendants (pytest and its kernel)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_one(path: Path, offset: int, threads: int | None = None) -> dict:
     """One chapter through nbval at one offset: seconds, failing cells and the first line of each error."""
     env = {**os.environ, "WGANLIB_SEED_OFFSET": str(offset), "TQDM_DISABLE": "1"}
@@ -56,9 +63,9 @@ def run_one(path: Path, offset: int, threads: int | None = None) -> dict:
         xml = Path(tmp) / "junit.xml"
         cmd = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q", "-p", "no:cacheprovider",
                f"--junitxml={xml}", str(path.relative_to(ROOT))]  # fmt: skip
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), _children_cpu()
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
         failed = []
         if xml.exists():
             for case in ET.parse(xml).getroot().iter("testcase"):
@@ -72,7 +79,7 @@ def run_one(path: Path, offset: int, threads: int | None = None) -> dict:
                     failed.append((cell, lines[-1][:200] if lines else text[:200]))
         elif proc.returncode != 0:
             failed.append(("(pytest)", (proc.stdout + proc.stderr).strip().splitlines()[-1][:200]))
-    return {"seconds": seconds, "failed": failed}
+    return {"seconds": seconds, "cpu": cpu, "failed": failed}
 
 
 def cell_number(name: str) -> str:
@@ -88,7 +95,7 @@ def version(path: Path) -> str:
 
 
 def entry(r: dict) -> str:
-    when = f"{r['seconds']:.0f} s, {r['version']}"
+    when = f"{r['seconds']:.0f} s, CPU {r['cpu']:.0f} s, {r['version']}"
     if r["failed"]:
         return f"**fails: cell {', '.join(cell_number(c) for c, _ in r['failed'])}** ({when})"
     return f"pass ({when})"
@@ -151,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             r["version"] = version(path)
             results[(path.name, k)] = r
             verdict = "pass" if not r["failed"] else f"{len(r['failed'])} failing cell(s)"
-            print(f"{path.name} offset {k}: {verdict} ({r['seconds']:.0f} s)", flush=True)
+            print(f"{path.name} offset {k}: {verdict} ({r['seconds']:.0f} s, CPU {r['cpu']:.0f} s)", flush=True)
             for cell, why in r["failed"]:
                 print(f"    {cell}: {why}", flush=True)
 
@@ -171,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join([
         f"Last run {today} on {platform.machine()}, Python {platform.python_version()}: `{command}`.",
         "Each entry: pass, or the failing nbval cells (nbval numbers the code cells only, from 0); the seconds the "
-        "chapter took (on a shared machine, times vary); and the chapter's commit it ran on ('+': with uncommitted "
+        "chapter took (on a shared machine, times vary) and the CPU seconds of pytest and its kernel (with "
+        "--threads 1, close to the time on an idle machine); and the chapter's commit it ran on ('+': with uncommitted "
         "changes). A run of some chapters or offsets replaces only those entries; the others are kept from earlier runs.",
         "",
         table(entries, existing),
