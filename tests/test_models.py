@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -67,3 +68,25 @@ def test_conv_critic_options_and_errors():
     c = models.conv_critic(width=4, norm="layer")
     x = torch.randn(5, 1, 8, 8)
     assert torch.allclose(c(x)[:1], c(x[:1]), atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "loss,kw",
+    [("wgan", dict(optimizer="rmsprop", clip=0.01)), ("wgan-gp", {}), ("hinge", {}), ("r1", {})],
+)
+def test_conv_models_train_on_digits_with_every_loss(loss, kw):
+    import wganlib
+    from wganlib import data
+
+    x, _ = data.digits("train")
+    torch.manual_seed(0)
+    g = models.conv_generator(4, width=4)
+    c = models.conv_critic(width=4, norm="none" if loss == "wgan" else "layer", spectral_norm=loss == "hinge")
+    batches = torch.Generator().manual_seed(0)
+    history = wganlib.train_gan(
+        g, c, lambda n: x[torch.randint(len(x), (n,), generator=batches)],
+        steps=3, n_critic=2, batch_size=16, loss=loss, progress=False, **kw,
+    )  # fmt: skip
+    assert len(history) == 3 and all(np.isfinite(history.critic_loss))
+    if loss == "wgan":  # clipping reaches the convolutions too
+        assert all(p.abs().max() <= 0.01 for p in c.parameters())
