@@ -40,7 +40,8 @@ def check_critic_for_penalty(critic: Critic) -> None:
         raise ValueError(
             "this critic contains BatchNorm, which mixes the samples of a batch: the gradient at one "
             "sample then depends on the others and the per-sample gradient penalty is wrong. Build the "
-            "critic without it, e.g. wganlib.models.mlp_critic(..., norm='layer') (LayerNorm is per sample)."
+            "critic without it, e.g. wganlib.models.mlp_critic(..., norm='layer') or "
+            "wganlib.models.conv_critic(..., norm='layer') (LayerNorm is per sample)."
         )
 
 
