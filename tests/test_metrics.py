@@ -146,7 +146,10 @@ def test_image_judge_calibration_and_state():
     assert real.classes == 10 and real.confident > 0.85 and real.frechet < 5 and 0.4 < real.nn_accuracy < 0.6
     assert 0.8 < real.memorisation < 1.25
     assert noise.frechet > 20 * real.frechet and noise.nn_accuracy > 0.95
-    assert copies.memorisation == 0.0  # exact copies of the training set
+    assert copies.memorisation == 0.0 and copies.copied == 1.0  # exact copies of the training set
+    assert real.copied < 0.05
+    half = judge.evaluate(torch.cat([x[:100], xt[1::2][:169]]))  # 37% copies: the median misses them
+    assert half.memorisation > 0.5 and 0.3 < half.copied < 0.45
     assert one.classes == 1 and one.reverse_kl == pytest.approx(np.log(10))
     with pytest.raises(ValueError, match="pixels each"):
         judge.evaluate(torch.zeros(3, 1, 4, 4))

@@ -268,7 +268,9 @@ class ImageQuality:
     the classifier's hidden features to the reference images'; ``nn_accuracy``: 1-NN two-sample
     accuracy against the reference images (0.5 is ideal); ``memorisation``: median distance from a
     sample to its nearest training image, divided by the same median for the reference images (about
-    1 for samples as new as fresh real images, 0 for copies of the training set).
+    1 for samples as new as fresh real images, 0 for copies of the training set); ``copied``: the
+    fraction of samples nearer to a training image than 99% of the reference images are (about 0.01
+    for fresh real images, 1 for copies), which sees partial copying that a median hides.
     """
 
     confident: float
@@ -279,12 +281,13 @@ class ImageQuality:
     frechet: float
     nn_accuracy: float
     memorisation: float
+    copied: float = float("nan")
 
     def __str__(self) -> str:
         return (
             f"confident {100 * self.confident:.0f}%, classes {self.classes}/{len(self.class_counts)}, "
             f"rKL {self.reverse_kl:.3f}, FD {self.frechet:.2f}, 1-NN {self.nn_accuracy:.3f}, "
-            f"memorisation {self.memorisation:.2f}"
+            f"memorisation {self.memorisation:.2f}, copied {100 * self.copied:.0f}%"
         )
 
 
@@ -374,6 +377,7 @@ class ImageJudge:
             rkl = float(np.sum(p[p > 0] * np.log(p[p > 0] * k)))
             classes = int((counts >= max(1, round(0.2 * n_sure / k))).sum())
         x = self._points(samples).double().numpy()
+        near = self._nearest_train(x)
         return ImageQuality(
             confident=float(sure.mean()),
             mean_confidence=float(top.mean()),
@@ -382,5 +386,6 @@ class ImageJudge:
             reverse_kl=rkl,
             frechet=self.frechet(x),
             nn_accuracy=loo_1nn_accuracy(self._reference, x),
-            memorisation=float(np.median(self._nearest_train(x)) / np.median(self._reference_nearest)),
+            memorisation=float(np.median(near) / np.median(self._reference_nearest)),
+            copied=float(np.mean(near < np.quantile(self._reference_nearest, 0.01))),
         )
