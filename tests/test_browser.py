@@ -173,10 +173,12 @@ MEASURE_DESKTOP = """(() => {
   const figures = [...document.querySelectorAll('.cell_output img')].map(img => ({
     src: img.getAttribute('src'), natural: img.naturalWidth, shown: img.getBoundingClientRect().width,
   }));
-  // an output area that takes room on the page and shows nothing: no text, picture, math or widget
+  // an output area that takes room on the page and shows nothing: no visible text (innerText leaves out a
+  // widget view's script), picture, math or drawn widget
   const empty = [...document.querySelectorAll('.cell_output > *')].filter(out => {
     const box = out.getBoundingClientRect();
-    const shows = text(out) || out.querySelector('img, svg, canvas, mjx-container, table, .jupyter-widgets');
+    const drawn = 'img, svg, canvas, mjx-container, table, .jupyter-widgets';
+    const shows = out.innerText.trim() || out.matches(drawn) || out.querySelector(drawn);
     return box.height > 8 && !shows;
   }).map(out => ({height: Math.round(out.getBoundingClientRect().height), html: out.outerHTML.slice(0, 300),
                   cell: text(out.closest('.cell').querySelector('.cell_input') || out).slice(0, 120)}));
@@ -305,7 +307,7 @@ def test_code_fits_the_column(item, browser):
     cut = [c for c in found["code"] if c["scroll"] > c["client"]]
     assert not cut, (
         f"{len(cut)} code block(s) wider than the column at {DESKTOP[0]} px; the reader must scroll to see "
-        "their end. Shorten these lines (or widen the column in book/_css/wganbook.css):\n"
+        "their end. Shorten these lines (or widen the column in book/_theme/wganbook.css):\n"
         + "\n".join(f"  {c['where']}: {c['scroll']} px in {c['client']} px: {c['widest']!r}" for c in cut)
     )
 
