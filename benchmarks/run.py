@@ -85,11 +85,13 @@ def _sampler(name: str):
 def wganlib_step_seconds(width: int, steps: int, loss: str = "wgan-gp", seed: int = 0) -> float:
     """Median seconds per generator step of train_gan (history recorded) at the reference's shape."""
     g, c = _wganlib_models(width, REFERENCE["depth"], REFERENCE["latent_dim"], seed)
-    opt = "rmsprop" if loss == "wgan" else "adam"
+    # clipping with RMSProp (no betas, no penalty); the penalised losses with the reference's Adam and lambda
+    kw = {"optimizer": "rmsprop"} if loss == "wgan" else {"optimizer": "adam", "betas": REFERENCE["betas"]}
+    if wganlib.train.LOSSES[loss].penalty is not None:
+        kw["penalty_weight"] = REFERENCE["penalty_weight"]
     h = wganlib.train_gan(
         g, c, _sampler("25gaussians"), steps=steps, loss=loss, n_critic=REFERENCE["n_critic"],
-        batch_size=REFERENCE["batch_size"], lr=REFERENCE["lr"], betas=REFERENCE["betas"],
-        penalty_weight=REFERENCE["penalty_weight"], optimizer=opt, seed=seed, progress=False,
+        batch_size=REFERENCE["batch_size"], lr=REFERENCE["lr"], seed=seed, progress=False, **kw,
     )  # fmt: skip
     per_step = np.diff([0.0, *h.seconds])
     return float(np.median(per_step[2:] if len(per_step) > 4 else per_step))

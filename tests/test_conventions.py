@@ -114,6 +114,19 @@ class TestNotebook:
         assert not inside, "a solution-start is never closed"
         assert begins >= 1, "at least one code exercise with ### BEGIN SOLUTION / ### END SOLUTION"
 
+    def test_no_float64_on_the_device(self, path):
+        # Apple's MPS, which wganlib.device() picks second, has no float64: exact computations in float64
+        # run on the CPU (or on a device variable that falls back to it, e.g. `exact_device`)
+        for i, cell in enumerate(load(path)["cells"]):
+            if cell["cell_type"] != "code":
+                continue
+            for line in cell["source"].splitlines():
+                if re.search(r"float64|\.double\(\)", line) and re.search(r"device=device\b|\.to\(device\)", line):
+                    raise AssertionError(
+                        f"cell {i} makes float64 on `device`, which fails on MPS: {line.strip()!r}. Compute in "
+                        "float64 on the CPU, or use float32 on the device"
+                    )
+
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))
 def test_chapter_is_in_the_toc(path):

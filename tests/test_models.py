@@ -90,3 +90,16 @@ def test_conv_models_train_on_digits_with_every_loss(loss, kw):
     assert len(history) == 3 and all(np.isfinite(history.critic_loss))
     if loss == "wgan":  # clipping reaches the convolutions too
         assert all(p.abs().max() <= 0.01 for p in c.parameters())
+
+
+def test_sizes_and_flags_are_keyword_only():
+    with pytest.raises(TypeError, match="positional"):
+        models.mlp_critic(2, 32, 2)
+    with pytest.raises(TypeError, match="positional"):
+        models.mlp_generator(2, 2, 32, 2)
+    with pytest.raises(TypeError, match="positional"):
+        models.conv_critic(1, 8)
+    assert len(models.mlp_critic(2, hidden=32, depth=2)) == 5  # two hidden layers (linear, relu), one output
+    assert models.mlp_generator(2, 3, hidden=8, depth=1)[-1].out_features == 3
+    with pytest.raises(ValueError, match="hidden must be a positive int, got True"):
+        models.mlp_critic(2, hidden=True)

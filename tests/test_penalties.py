@@ -18,6 +18,51 @@ def pair(n=64, d=3, seed=0):
     return torch.randn(n, d, generator=g), torch.randn(n, d, generator=g) + 2.0
 
 
+def test_interpolates_follow_the_paper_alpha_weights_the_real_sample():
+    # Gulrajani et al. 2017, algorithm 1: x_hat = eps * x + (1 - eps) * x_tilde, x real
+    real, fake = pair(n=4)
+    ones, zeros = torch.ones(4, 1), torch.zeros(4, 1)
+    assert torch.equal(penalties.interpolates(real, fake, ones), real)
+    assert torch.equal(penalties.interpolates(real, fake, zeros), fake)
+    alpha = torch.tensor([0.1, 0.25, 0.5, 0.9])
+    want = alpha[:, None] * real + (1 - alpha[:, None]) * fake
+    assert torch.allclose(penalties.interpolates(real, fake, alpha), want, atol=1e-6)
+    # image-shaped samples get one alpha per image
+    img_r, img_f = torch.zeros(3, 1, 2, 2), torch.ones(3, 1, 2, 2)
+    out = penalties.interpolates(img_r, img_f, torch.tensor([1.0, 0.25, 0.0]))
+    assert torch.equal(out[:, 0, 0, 0], torch.tensor([0.0, 0.75, 1.0])) and out.shape == img_r.shape
+    # drawn alphas lie on the segment, one per sample, from the given generator
+    a = penalties.interpolates(real, fake, generator=torch.Generator().manual_seed(1))
+    b = penalties.interpolates(real, fake, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a, b)
+    t = (a - fake) / (real - fake)  # the weight of the real sample, per coordinate
+    assert torch.allclose(t, t[:, :1].expand_as(t), atol=1e-5) and (t >= 0).all() and (t <= 1).all()
+
+
+def test_penalties_return_a_tensor_or_one_named_tuple():
+    real, fake = pair()
+    critic = linear_critic([0.3, 0.4, 0.0])
+    calls = {
+        "gradient_penalty": lambda **kw: penalties.gradient_penalty(critic, real, fake, **kw),
+        "r1_penalty": lambda **kw: penalties.r1_penalty(critic, real, **kw),
+        "finite_difference_penalty": lambda **kw: penalties.finite_difference_penalty(critic, real, fake, **kw),
+    }
+    for name, call in calls.items():
+        plain = call()
+        assert isinstance(plain, torch.Tensor) and plain.dim() == 0, name
+        both = call(return_norms=True)
+        assert isinstance(both, penalties.Penalty), name
+        assert both.penalty.dim() == 0 and both.norms.shape == (64,) and not both.norms.requires_grad, name
+        if name == "finite_difference_penalty":  # slopes along the segments: at most |w| = 0.5
+            assert (both.norms <= 0.5 + 1e-5).all() and (both.norms > 0).all()
+        else:  # |grad| = |w| = 0.5 everywhere
+            assert torch.allclose(both.norms, torch.full((64,), 0.5), atol=1e-5), name
+        penalty, norms = both  # unpacks like a tuple
+        assert penalty is both.penalty and norms is both.norms
+    with pytest.raises(TypeError, match="return_slopes"):
+        penalties.finite_difference_penalty(critic, real, fake, return_slopes=True)
+
+
 def test_penalty_is_zero_for_a_linear_critic_with_unit_weight():
     real, fake = pair()
     assert penalties.gradient_penalty(linear_critic([0.6, 0.8, 0.0]), real, fake).item() == pytest.approx(
@@ -34,12 +79,12 @@ def test_penalty_matches_a_per_sample_reference():
     # reference: one sample at a time, so nothing can mix samples
     terms = []
     for i in range(20):
-        x = (real[i] + alpha[i] * (fake[i] - real[i])).reshape(1, 3).requires_grad_(True)
+        x = (alpha[i] * real[i] + (1 - alpha[i]) * fake[i]).reshape(1, 3).requires_grad_(True)
         (g,) = torch.autograd.grad(critic(x).sum(), x)
         terms.append((g.norm() - 1) ** 2)
     assert torch.allclose(got, torch.stack(terms).mean(), rtol=1e-10)
-    # and the seed code's formula, on the same interpolates
-    x_hat = (real + alpha * (fake - real)).requires_grad_(True)
+    # and the published code's formula, which weights the real sample by alpha as we do
+    x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     (grads,) = torch.autograd.grad(critic(x_hat).sum(), x_hat)
     assert torch.allclose(got, ((grads.norm(2, dim=1) - 1) ** 2).mean(), rtol=1e-10)
 
@@ -84,7 +129,7 @@ def test_finite_difference_penalty():
     f = lambda x: 0.5 * x.pow(2)  # noqa: E731
     real, fake = torch.zeros(2000, 1), torch.full((2000, 1), 2.0)
     pen, slopes = penalties.finite_difference_penalty(
-        f, real, fake, generator=torch.Generator().manual_seed(0), return_slopes=True
+        f, real, fake, generator=torch.Generator().manual_seed(0), return_norms=True
     )
     # x1, x2 ~ U[0, 2]: slope (x1 + x2) / 2 has mean 1, and E[(slope - 1)^2] = Var = 1/6
     assert slopes.mean().item() == pytest.approx(1.0, abs=0.03)
@@ -114,6 +159,10 @@ def test_bad_shapes_are_clear():
         penalties.gradient_penalty(linear_critic([1, 0, 0]), real, fake[:10])
     with pytest.raises(ValueError, match="one weight per sample"):
         penalties.gradient_penalty(linear_critic([1, 0, 0]), real, fake, alpha=torch.rand(64, 3))
+    with pytest.raises(ValueError, match="one weight per sample"):
+        penalties.interpolates(real, fake, torch.tensor(0.5))
+    with pytest.raises(TypeError, match="alpha must be a torch.Tensor"):
+        penalties.interpolates(real, fake, 0.5)
     with pytest.raises(ValueError, match="one score per sample"):
         penalties.gradient_penalty(nn.Linear(3, 2), real, fake)
 

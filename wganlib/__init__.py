@@ -1,6 +1,6 @@
 """wganlib: the shared library of the WGAN book.
 
-Modules: ``device`` (device and seeds: ``seed``, ``generator``, ``rng``, ``seed_everything``; the offset
+Modules: ``runtime`` (the device and seeds: ``device``, ``seed``, ``generator``, ``rng``, ``seed_everything``; the offset
 ``WGANLIB_SEED_OFFSET`` shifts every seed of the book), ``data`` (toy distributions), ``models`` (MLPs), ``losses``,
 ``penalties``, ``transport`` (exact optimal transport), ``train`` (``critic_step``,
 ``generator_step``, ``train_gan``), ``metrics``, ``plot``, ``exercises`` (self-checks), and, imported
@@ -8,13 +8,13 @@ on demand because it needs the ``proteins`` extra, ``proteins``. The library nev
 reseeds or restyles plots by itself.
 """
 
-from . import data, exercises, losses, metrics, models, penalties, plot, train, transport
-from .device import device, generator, rng, seed, seed_everything, seed_offset
+from . import data, exercises, losses, metrics, models, penalties, plot, runtime, train, transport
+from .runtime import device, generator, rng, seed, seed_everything, seed_offset
 from .train import History, critic_step, generator_step, train_gan
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "data", "exercises", "losses", "metrics", "models", "penalties", "plot", "train", "transport",
+    "data", "exercises", "losses", "metrics", "models", "penalties", "plot", "runtime", "train", "transport",
     "device", "generator", "rng", "seed", "seed_everything", "seed_offset", "History", "critic_step", "generator_step", "train_gan",
 ]  # fmt: skip

@@ -1,7 +1,10 @@
 """Toy distributions of the WGAN-GP paper (Gulrajani et al. 2017) and the 1-D examples of the book.
 
 All samplers are vectorised torch: they draw on the requested ``device`` with the given
-``generator`` (a ``torch.Generator``), or with PyTorch's global generator when none is given.
+``generator`` (a ``torch.Generator``, which must live on the device it draws on), or with PyTorch's
+global generator when none is given. They draw in float64 where the device has it and in float32
+where it does not (Apple's MPS), then return the requested ``dtype``: no float64 tensor is ever made
+on a device without float64.
 The scaling follows the paper's toy code: 8 gaussians on a circle of radius 2 with std 0.02, both
 divided by 1.414; a 5 x 5 grid with spacing 2 and std 0.05, both divided by 2.828; the swiss roll
 of scikit-learn with noise 0.25, divided by 7.5.
@@ -17,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from ._helpers import exact_dtype, positive_int
 
 __all__ = [
     "DATASETS", "sample", "centres", "mode_std", "parallel_lines", "gaussian_1d", "digits", "mnist",
@@ -36,9 +41,7 @@ def _check_name(name: str) -> str:
 
 
 def _check_n(n: int) -> int:
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"n must be a positive int, got {n!r}")
-    return n
+    return positive_int(n, "n")
 
 
 def _rng_device(generator: torch.Generator | None, device) -> torch.device:
@@ -51,25 +54,34 @@ def _rng_device(generator: torch.Generator | None, device) -> torch.device:
 def centres(name: str, *, device=None, dtype=torch.float32) -> torch.Tensor:
     """The mode centres of a mixture data set, shape (k, 2), in the data's (scaled) coordinates."""
     _check_name(name)
-    return _centres64(name).to(device=device, dtype=dtype, copy=True)  # never hand out the cache
+    return _from_numpy(_centres64(name), device, dtype)  # a fresh tensor: never the cache
+
+
+def _from_numpy(a: np.ndarray, device, dtype: torch.dtype) -> torch.Tensor:
+    """A new tensor of ``dtype`` on ``device`` from a float64 array, converted in NumPy (so that no
+    float64 tensor is made unless float64 is asked for)."""
+    np_dtype = np.float64 if dtype == torch.float64 else np.float32
+    return torch.from_numpy(np.array(a, dtype=np_dtype)).to(device=device, dtype=dtype)
 
 
 @functools.cache
-def _centres64(name: str) -> torch.Tensor:
-    """The centres in float64 on the CPU, computed once (samplers call this at every batch)."""
+def _centres64(name: str) -> np.ndarray:
+    """The centres as a read-only float64 NumPy array, computed once (samplers call this at every batch)."""
     if name == "8gaussians":
         s = 1.0 / math.sqrt(2.0)
         raw = [(1, 0), (-1, 0), (0, 1), (0, -1), (s, s), (s, -s), (-s, s), (-s, -s)]
-        pts = torch.tensor(raw, dtype=torch.float64) * 2.0
+        pts = np.array(raw, dtype=np.float64) * 2.0
     elif name == "25gaussians":
-        grid = torch.arange(-2, 3, dtype=torch.float64) * 2.0
-        pts = torch.cartesian_prod(grid, grid)
+        grid = np.arange(-2, 3, dtype=np.float64) * 2.0
+        pts = np.stack(np.meshgrid(grid, grid, indexing="ij"), axis=-1).reshape(-1, 2)
     else:
         raise ValueError(
             "the swiss roll is a continuous manifold, not a mixture: it has no mode centres. "
             "Use wganlib.metrics.wasserstein1 to compare samples with it."
         )
-    return pts / _SCALE[name]
+    pts = pts / _SCALE[name]
+    pts.setflags(write=False)
+    return pts
 
 
 def mode_std(name: str) -> float:
@@ -93,14 +105,14 @@ def sample(
     _check_name(name)
     _check_n(n)
     dev = _rng_device(generator, device)
-    kw = {"generator": generator, "device": dev, "dtype": torch.float64}
+    kw = {"generator": generator, "device": dev, "dtype": exact_dtype(dev)}
     if name == "swissroll":
         t = 1.5 * math.pi * (1.0 + 2.0 * torch.rand(n, **kw))
         pts = torch.stack([t * torch.cos(t), t * torch.sin(t)], dim=1)
         pts = pts + 0.25 * torch.randn(n, 2, **kw)
         out = pts / _SCALE[name]
     else:
-        c = _centres64(name).to(dev)  # read only
+        c = _from_numpy(_centres64(name), dev, kw["dtype"])
         idx = torch.randint(len(c), (n,), generator=generator, device=dev)
         out = c[idx] + mode_std(name) * torch.randn(n, 2, **kw)
     return out.to(device=device if device is not None else dev, dtype=dtype)
@@ -118,7 +130,7 @@ def parallel_lines(
     (Arjovsky et al. 2017, example 1)."""
     _check_n(n)
     dev = _rng_device(generator, device)
-    y = torch.rand(n, generator=generator, device=dev, dtype=torch.float64)
+    y = torch.rand(n, generator=generator, device=dev, dtype=exact_dtype(dev))
     out = torch.stack([torch.full_like(y, float(theta)), y], dim=1)
     return out.to(device=device if device is not None else dev, dtype=dtype)
 
@@ -137,7 +149,7 @@ def gaussian_1d(
     if std <= 0:
         raise ValueError(f"std must be positive, got {std}")
     dev = _rng_device(generator, device)
-    z = torch.randn(n, 1, generator=generator, device=dev, dtype=torch.float64)
+    z = torch.randn(n, 1, generator=generator, device=dev, dtype=exact_dtype(dev))
     out = mean + std * z
     return out.to(device=device if device is not None else dev, dtype=dtype)
 

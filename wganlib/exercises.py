@@ -192,7 +192,10 @@ def check_gradient_penalty(gp) -> None:
     """Check ``gp(critic, real, fake)``: the unscaled WGAN-GP penalty (mean over the batch of
     (||grad critic(x_hat)|| - 1)^2, at per-sample uniform interpolates); catches the classic mistakes."""
     name = "gradient_penalty"
-    what = "returns mean((||grad critic(x_hat)||_2 - 1)^2) at x_hat = real + alpha (fake - real), one alpha ~ U[0,1] per sample"
+    what = (
+        "returns mean((||grad critic(x_hat)||_2 - 1)^2) at x_hat = alpha real + (1 - alpha) fake, one alpha ~ U[0,1] "
+        "per sample"
+    )
     g = torch.Generator().manual_seed(0)
     n, d = 512, 4
     real = torch.randn(n, d, generator=g)
@@ -381,7 +384,7 @@ def _expected_over_alpha(fn, real, fake, draws: int = 64, seed: int = 1):
     total = 0.0
     for _ in range(draws):
         alpha = torch.rand(real.shape[0], 1, generator=g)
-        total += fn(real + alpha * (fake - real)).item()
+        total += fn(alpha * real + (1 - alpha) * fake).item()
     return total / draws
 
 
@@ -389,7 +392,7 @@ def check_one_sided_penalty(one_sided) -> None:
     """Check ``one_sided(critic, real, fake)``: mean of relu(||grad critic(x_hat)|| - 1)^2 at per-sample
     uniform interpolates (Gulrajani et al. 2017, appendix); it must ignore norms below 1."""
     name = "one_sided_penalty"
-    what = "returns mean(relu(||grad critic(x_hat)||_2 - 1)^2) at x_hat = real + alpha (fake - real)"
+    what = "returns mean(relu(||grad critic(x_hat)||_2 - 1)^2) at x_hat = alpha real + (1 - alpha) fake"
     real, fake = _segment_pair()
 
     # 1. a critic whose gradient norm is below 1 on every segment: the penalty must be exactly 0

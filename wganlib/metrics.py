@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ._helpers import as_point_pair, as_points, flat, to_numpy
+
 __all__ = [
     "wasserstein1",
     "wasserstein1_1d",
@@ -24,22 +26,6 @@ __all__ = [
 ]
 
 
-def _as_points(x, name: str) -> np.ndarray:
-    """A float64 array of shape (n, d) from numpy or torch input; 1-D input is read as (n, 1)."""
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().double().numpy()
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim == 1:
-        a = a[:, None]
-    if a.ndim != 2:
-        raise ValueError(f"{name} must have shape (n,) or (n, d) with one point per row; got {a.shape}")
-    if a.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it needs at least one point")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains nan or inf values")
-    return a
-
-
 def wasserstein1(x, y, *, num_iter_max: int = 1_000_000) -> float:
     """Exact Wasserstein-1 (earth-mover) distance between two empirical distributions, Euclidean
     ground cost, equal weight on each point; solved as a linear program with POT's ``ot.emd2``.
@@ -49,9 +35,7 @@ def wasserstein1(x, y, *, num_iter_max: int = 1_000_000) -> float:
     """
     import ot
 
-    a, b = _as_points(x, "x"), _as_points(y, "y")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"x and y must have the same dimension; got {a.shape[1]} and {b.shape[1]}")
+    a, b = as_point_pair(x, y)
     cost = ot.dist(a, b, metric="euclidean")
     wa = np.full(len(a), 1.0 / len(a))
     wb = np.full(len(b), 1.0 / len(b))
@@ -61,7 +45,7 @@ def wasserstein1(x, y, *, num_iter_max: int = 1_000_000) -> float:
 def wasserstein1_1d(x, y) -> float:
     """Exact Wasserstein-1 distance between two 1-D samples: the area between their empirical CDFs,
     ``integral |F(t) - G(t)| dt``. For equal sizes it is ``mean(|sort(x) - sort(y)|)``."""
-    a, b = _as_points(x, "x"), _as_points(y, "y")
+    a, b = as_points(x, "x"), as_points(y, "y")
     if a.shape[1] != 1 or b.shape[1] != 1:
         raise ValueError(f"wasserstein1_1d needs 1-D samples; got dimensions {a.shape[1]} and {b.shape[1]}")
     a, b = np.sort(a[:, 0]), np.sort(b[:, 0])
@@ -75,9 +59,7 @@ def wasserstein1_1d(x, y) -> float:
 
 
 def _as_distribution(p, name: str) -> np.ndarray:
-    if isinstance(p, torch.Tensor):
-        p = p.detach().cpu().double().numpy()
-    a = np.asarray(p, dtype=np.float64)
+    a = to_numpy(p)
     if a.size == 0:
         raise ValueError(f"{name} is empty")
     if not np.all(np.isfinite(a)) or np.any(a < 0):
@@ -153,8 +135,8 @@ def mode_coverage(
     covered when at least ``min_count`` high-quality samples are assigned to it; by default 20% of an
     equal share, ``0.2 * n / k`` (PacGAN's 20 of 2,500 samples on the 25-mode grid).
     """
-    x = _as_points(samples, "samples")
-    c = _as_points(centres, "centres")
+    x = as_points(samples, "samples")
+    c = as_points(centres, "centres")
     if x.shape[1] != c.shape[1]:
         raise ValueError(f"samples have dimension {x.shape[1]} but centres have {c.shape[1]}")
     if not std > 0:
@@ -186,12 +168,12 @@ def gradient_norm_stats(critic, x) -> dict[str, float]:
     """Mean, std, min and max of the critic's per-sample gradient norm at the points ``x``."""
     from .penalties import gradient_norms
 
-    norms = gradient_norms(critic, x).detach().cpu().double()
+    norms = to_numpy(gradient_norms(critic, x))
     return {
-        "mean": norms.mean().item(),
-        "std": norms.std().item() if len(norms) > 1 else 0.0,
-        "min": norms.min().item(),
-        "max": norms.max().item(),
+        "mean": float(norms.mean()),
+        "std": float(norms.std(ddof=1)) if len(norms) > 1 else 0.0,
+        "min": float(norms.min()),
+        "max": float(norms.max()),
     }
 
 
@@ -203,24 +185,16 @@ def loo_1nn_accuracy(real, synthetic) -> float:
     About 0.5 when the two samples are indistinguishable; near 1 when they are separated; below 0.5
     when each synthetic point copies a real one.
     """
-    a = _as_points(_flat(real), "real")
-    b = _as_points(_flat(synthetic), "synthetic")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"real and synthetic must be of the same dimension; got {a.shape[1]} and {b.shape[1]}")
+    from sklearn.neighbors import NearestNeighbors
+
+    a, b = as_point_pair(flat(real), flat(synthetic), ("real", "synthetic"))
     x = np.concatenate([a, b])
     origin = np.r_[np.zeros(len(a)), np.ones(len(b))]
-    sq = (x * x).sum(1)
-    d2 = sq[:, None] + sq[None, :] - 2.0 * x @ x.T
-    np.fill_diagonal(d2, np.inf)
-    return float(np.mean(origin[d2.argmin(1)] == origin))
-
-
-def _flat(x):
-    """(n, ...) -> (n, d): images become rows of pixels."""
-    if isinstance(x, torch.Tensor):
-        return x.detach().reshape(x.shape[0], -1) if x.dim() > 2 else x
-    a = np.asarray(x)
-    return a.reshape(a.shape[0], -1) if a.ndim > 2 else a
+    # the two nearest points of each point: itself and its nearest other point (or, with duplicates,
+    # a copy at distance 0 first)
+    idx = NearestNeighbors(n_neighbors=2).fit(x).kneighbors(x, return_distance=False)
+    other = np.where(idx[:, 0] == np.arange(len(x)), idx[:, 1], idx[:, 0])
+    return float(np.mean(origin[other] == origin))
 
 
 def gaussian_frechet_distance(mu1, cov1, mu2, cov2) -> float:
@@ -248,7 +222,7 @@ def gaussian_frechet_distance(mu1, cov1, mu2, cov2) -> float:
 def frechet_distance(features_a, features_b) -> float:
     """Squared Frechet distance between gaussians fitted to two sets of features, (n, d) and (m, d):
     the FID's formula (Heusel et al. 2017) on the features given (the book uses a digit classifier's)."""
-    a, b = _as_points(_flat(features_a), "features_a"), _as_points(_flat(features_b), "features_b")
+    a, b = as_points(flat(features_a), "features_a"), as_points(flat(features_b), "features_b")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"the two feature sets differ in dimension: {a.shape[1]} and {b.shape[1]}")
     if min(len(a), len(b)) < 2:
@@ -307,13 +281,13 @@ class ImageJudge:
 
     def __init__(self, train_images, train_labels, reference_images, *, hidden: int = 128,
                  epochs: int = 300, seed: int = 0):  # fmt: skip
-        x = _as_points(_flat(torch.as_tensor(train_images).detach().cpu()), "train_images")
+        x = as_points(flat(torch.as_tensor(train_images).detach().cpu()), "train_images")
         y = torch.as_tensor(train_labels).detach().cpu().long()
         if y.dim() != 1 or len(y) != len(x):
             raise ValueError(f"train_labels must have shape ({len(x)},); got {tuple(y.shape)}")
         self.n_classes = int(y.max()) + 1
         self._train = x
-        self._reference = _as_points(_flat(torch.as_tensor(reference_images).detach().cpu()), "reference_images")
+        self._reference = as_points(flat(torch.as_tensor(reference_images).detach().cpu()), "reference_images")
         if self._reference.shape[1] != x.shape[1]:
             raise ValueError("reference_images and train_images must have the same shape per image")
         with torch.random.fork_rng(devices=[]):
@@ -332,7 +306,7 @@ class ImageJudge:
         self._reference_nearest = self._nearest_train(self._reference)
 
     def _points(self, images) -> torch.Tensor:
-        x = _as_points(_flat(images), "images")
+        x = as_points(flat(images), "images")
         if x.shape[1] != self._train.shape[1]:
             raise ValueError(f"images have {x.shape[1]} pixels each; the judge was trained on {self._train.shape[1]}")
         return torch.as_tensor(x, dtype=torch.float32)
@@ -340,12 +314,12 @@ class ImageJudge:
     @torch.no_grad()
     def features(self, images) -> np.ndarray:
         """The hidden layer's activations, (n, hidden)."""
-        return self.net[1](self.net[0](self._points(images))).double().numpy()
+        return self.net[1](self.net[0](self._points(images))).numpy().astype(np.float64)
 
     @torch.no_grad()
     def probabilities(self, images) -> np.ndarray:
         """Class probabilities, (n, n_classes)."""
-        return torch.softmax(self.net(self._points(images)), dim=1).double().numpy()
+        return torch.softmax(self.net(self._points(images)), dim=1).numpy().astype(np.float64)
 
     def frechet(self, images) -> float:
         """The Frechet distance of ``images``' features to the reference images' (the cheap part of
@@ -376,7 +350,7 @@ class ImageJudge:
             p = counts / n_sure
             rkl = float(np.sum(p[p > 0] * np.log(p[p > 0] * k)))
             classes = int((counts >= max(1, round(0.2 * n_sure / k))).sum())
-        x = self._points(samples).double().numpy()
+        x = self._points(samples).numpy().astype(np.float64)
         near = self._nearest_train(x)
         return ImageQuality(
             confident=float(sure.mean()),

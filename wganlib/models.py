@@ -5,6 +5,8 @@ from __future__ import annotations
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as _spectral_norm
 
+from ._helpers import positive_int
+
 __all__ = [
     "mlp_generator", "mlp_critic", "conv_generator", "conv_critic", "has_batch_norm", "NORMS", "ACTIVATIONS",
 ]  # fmt: skip
@@ -21,8 +23,7 @@ ACTIVATIONS = {
 
 def _check_sizes(**sizes: int) -> None:
     for key, value in sizes.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{key} must be a positive int, got {value!r}")
+        positive_int(value, key)
 
 
 def _activation(name: str) -> nn.Module:
@@ -34,13 +35,15 @@ def _activation(name: str) -> nn.Module:
 def mlp_generator(
     latent_dim: int,
     out_dim: int,
+    *,
     hidden: int = 256,
     depth: int = 3,
     activation: str = "relu",
 ) -> nn.Sequential:
     """A generator: ``depth`` hidden layers of ``hidden`` units, then a linear output.
 
-    Maps noise of shape (n, latent_dim) to samples of shape (n, out_dim).
+    Maps noise of shape (n, latent_dim) to samples of shape (n, out_dim). The sizes after ``out_dim``
+    are keyword-only: ``mlp_generator(2, 2, hidden=64, depth=2)``.
     """
     _check_sizes(latent_dim=latent_dim, out_dim=out_dim, hidden=hidden, depth=depth)
     layers: list[nn.Module] = []
@@ -54,6 +57,7 @@ def mlp_generator(
 
 def mlp_critic(
     in_dim: int,
+    *,
     hidden: int = 256,
     depth: int = 3,
     norm: str = "none",
@@ -62,7 +66,8 @@ def mlp_critic(
 ) -> nn.Sequential:
     """A critic (or discriminator): ``depth`` hidden layers, then one linear output unit.
 
-    Returns scores of shape (n, 1); no sigmoid, so a GAN discriminator's output is a logit.
+    Returns scores of shape (n, 1); no sigmoid, so a GAN discriminator's output is a logit. Everything
+    after ``in_dim`` is keyword-only: ``mlp_critic(2, hidden=64, depth=3, norm="layer")``.
 
     Parameters
     ----------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -10,6 +11,7 @@ from torch import nn
 from .models import has_batch_norm
 
 __all__ = [
+    "Penalty",
     "interpolates",
     "gradient_norms",
     "gradient_penalty",
@@ -20,6 +22,18 @@ __all__ = [
 ]
 
 Critic = Callable[[torch.Tensor], torch.Tensor]
+
+
+class Penalty(NamedTuple):
+    """What a penalty returns with ``return_norms=True`` (like ``torch.max(x, dim)``'s named tuple).
+
+    ``penalty``: the unscaled penalty, a scalar tensor that backpropagates into the critic's weights.
+    ``norms``: per-sample gradient norms at the penalty's points, detached, shape (n,) (for the
+    finite-difference penalty, the per-pair slopes that stand in for them).
+    """
+
+    penalty: torch.Tensor
+    norms: torch.Tensor
 
 _NORM_LAYERS = (
     nn.modules.batchnorm._BatchNorm,
@@ -75,20 +89,24 @@ def interpolates(
     *,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Points ``real + alpha * (fake - real)`` on the segments between paired samples.
+    """Points ``alpha * real + (1 - alpha) * fake`` on the segments between paired samples, as in
+    Algorithm 1 of Gulrajani et al. (2017): ``x_hat = eps x + (1 - eps) x_tilde``, so ``alpha = 1``
+    gives the real sample and ``alpha = 0`` the fake one.
 
-    ``alpha`` has one value per sample, shape (n, 1, ...); drawn from U[0, 1] when None.
+    ``alpha`` has one value per sample, shape (n,) or (n, 1, ...); drawn from U[0, 1] when None.
     """
     _check_pair(real, fake)
     if alpha is None:
         alpha = _draw_alpha(real, generator)
-    elif alpha.shape[0] != real.shape[0] or alpha[0].numel() != 1:
+    elif not isinstance(alpha, torch.Tensor):
+        raise TypeError(f"alpha must be a torch.Tensor with one weight per sample, got {type(alpha).__name__}")
+    elif alpha.dim() == 0 or alpha.shape[0] != real.shape[0] or alpha[0].numel() != 1:
         raise ValueError(
             f"alpha must hold one weight per sample, shape ({real.shape[0]}, 1); got {tuple(alpha.shape)}"
         )
     else:
         alpha = alpha.reshape((real.shape[0],) + (1,) * (real.dim() - 1)).to(real)
-    return real + alpha * (fake - real)
+    return alpha * real + (1 - alpha) * fake
 
 
 def _scores_of(critic: Critic, x: torch.Tensor) -> torch.Tensor:
@@ -129,9 +147,9 @@ def gradient_penalty(
     one_sided: bool = False,
     generator: torch.Generator | None = None,
     return_norms: bool = False,
-):
+) -> torch.Tensor | Penalty:
     """The gradient penalty of WGAN-GP (Gulrajani et al. 2017, eq. 3), unscaled:
-    ``mean((||grad critic(x_hat)|| - centre)^2)`` at ``x_hat = real + alpha * (fake - real)``.
+    ``mean((||grad critic(x_hat)|| - centre)^2)`` at ``x_hat = alpha * real + (1 - alpha) * fake``.
 
     Parameters
     ----------
@@ -140,13 +158,15 @@ def gradient_penalty(
     real, fake : Tensor, shape (n, ...)
         Paired samples; gradients are not propagated into them (the penalty trains the critic).
     alpha : Tensor, shape (n, 1), optional
-        One interpolation weight per sample; drawn from U[0, 1] on ``real``'s device when None.
+        One interpolation weight per sample, the weight of the REAL sample (the paper's epsilon);
+        drawn from U[0, 1] on ``real``'s device when None.
     centre : float
         The target norm: 1 for WGAN-GP, 0 for a zero-centred penalty at interpolates.
     one_sided : bool
         Penalise only norms above ``centre``: ``mean(relu(norm - centre)^2)`` (paper, appendix).
     return_norms : bool
-        Also return the per-sample gradient norms (detached), shape (n,).
+        Return a :class:`Penalty` ``(penalty, norms)`` with the per-sample gradient norms (detached),
+        shape (n,), instead of the penalty alone.
 
     Multiply by lambda (the paper uses 10) before adding it to the critic loss.
     """
@@ -157,19 +177,19 @@ def gradient_penalty(
     if one_sided:
         gap = torch.relu(gap)
     penalty = gap.pow(2).mean()
-    return (penalty, norms.detach()) if return_norms else penalty
+    return Penalty(penalty, norms.detach()) if return_norms else penalty
 
 
-def r1_penalty(critic: Critic, x: torch.Tensor, *, return_norms: bool = False):
+def r1_penalty(critic: Critic, x: torch.Tensor, *, return_norms: bool = False) -> torch.Tensor | Penalty:
     """The zero-centred penalty ``mean(||grad critic(x)||^2)`` at the given points, unscaled.
 
     At real samples this is R1 (Mescheder et al. 2018, eq. 9, which scales it by gamma / 2); at fake
-    samples it is R2.
+    samples it is R2. ``return_norms=True`` returns a :class:`Penalty` ``(penalty, norms)``.
     """
     check_critic_for_penalty(critic)
     norms = gradient_norms(critic, x, create_graph=True)
     penalty = norms.pow(2).mean()
-    return (penalty, norms.detach()) if return_norms else penalty
+    return Penalty(penalty, norms.detach()) if return_norms else penalty
 
 
 def finite_difference_penalty(
@@ -181,13 +201,15 @@ def finite_difference_penalty(
     one_sided: bool = False,
     generator: torch.Generator | None = None,
     eps: float = 1e-6,
-    return_slopes: bool = False,
-):
+    return_norms: bool = False,
+) -> torch.Tensor | Penalty:
     """A gradient penalty without second derivatives: two independent interpolates ``x1, x2`` on each
     real-fake segment, and ``mean((|critic(x1) - critic(x2)| / ||x1 - x2|| - centre)^2)``.
 
     The slope of the critic between two points on a transport segment stands in for its gradient norm,
     so only an ordinary backward pass is needed (useful where double backward is missing or slow).
+    ``||x1 - x2||`` is floored at ``eps``. ``return_norms=True`` returns a :class:`Penalty`
+    ``(penalty, norms)`` whose ``norms`` are the per-pair slopes.
     """
     check_critic_for_penalty(critic)
     real, fake = real.detach(), fake.detach()
@@ -200,16 +222,18 @@ def finite_difference_penalty(
     if one_sided:
         gap = torch.relu(gap)
     penalty = gap.pow(2).mean()
-    return (penalty, slopes.detach()) if return_slopes else penalty
+    return Penalty(penalty, slopes.detach()) if return_norms else penalty
 
 
 @torch.no_grad()
 def clip_weights(module: nn.Module, c: float) -> int:
     """Clip, in place, the weights and biases of ``module``'s layers to [-c, c] (Arjovsky et al. 2017).
 
-    The scale and shift of normalisation layers (BatchNorm, LayerNorm, ...) are left alone: clipping
-    them to a small c would pin the layer's output scale near zero, a known bug of the reference code.
-    Returns the number of parameter tensors clipped.
+    The scale and shift of normalisation layers (BatchNorm, InstanceNorm, LayerNorm, GroupNorm, ...)
+    are left alone. This is a trade-off, not a fix: clipping a normalisation layer's scale to a small c
+    shrinks every activation after it, while leaving it alone means the normalisation undoes the scale
+    of the clipped weights before it, so a normalised critic is much less constrained than its
+    clipped weights suggest. Returns the number of parameter tensors clipped.
     """
     if not isinstance(module, nn.Module):
         raise TypeError(f"clip_weights needs an nn.Module, got {type(module).__name__}")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ._helpers import to_numpy
+
 __all__ = ["samples", "critic_contour", "training_curves", "weight_histogram", "image_grid"]
 
 
 def _np(x) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        return x.detach().cpu().double().numpy()
-    return np.asarray(x, dtype=np.float64)
+    return to_numpy(x)
 
 
 def _axes(ax, figsize=(5, 5)):

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from . import losses as L
+from ._helpers import positive_int, seed_value
 from .penalties import (
     check_critic_for_penalty,
     clip_weights,
@@ -22,27 +23,130 @@ from .penalties import (
     gradient_penalty,
     r1_penalty,
 )
+from .runtime import preserved_rng
 
-__all__ = ["LOSSES", "History", "critic_step", "generator_step", "make_optimizer", "train_gan"]
+__all__ = [
+    "LOSSES", "LossSpec", "History", "critic_step", "generator_step", "make_optimizer", "train_gan",
+]  # fmt: skip
 
-#: The losses ``train_gan`` knows, and what each means.
-LOSSES = {
-    "gan": "minimax GAN, saturating generator loss log(1 - D(G(z)))",
-    "nsgan": "GAN with the non-saturating generator loss -log D(G(z))",
-    "wgan": "WGAN: critic scores, weight clipping to [-clip, clip] (default 0.01)",
-    "wgan-gp": "WGAN with the gradient penalty at interpolates (centre 1)",
-    "wgan-fd": "WGAN with the finite-difference penalty (no double backward)",
-    "hinge": "hinge loss (use a spectrally normalised critic)",
-    "r1": "non-saturating GAN with the zero-centred penalty on real samples (gamma/2 * R1)",
+Scores = torch.Tensor
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """Everything that one loss means, in one place: ``critic_step``, ``generator_step`` and
+    ``train_gan`` read nothing else.
+
+    ``critic_loss(real_scores, fake_scores)`` and ``generator_loss(fake_scores)`` are the losses to
+    minimise (:mod:`wganlib.losses`). ``penalty`` names the critic's penalty (``"gp"``: gradient
+    penalty at interpolates; ``"fd"``: its finite-difference form; ``"r1"``: zero-centred at real
+    samples; None: no penalty); the critic loss adds ``penalty_scale * penalty_weight * penalty``
+    (R1's ``gamma / 2`` is ``penalty_scale = 0.5``). ``clip`` is the weight-clipping threshold used when
+    ``clip=`` is not given (None: this loss is never clipped, and ``clip=`` is refused). ``optimizer``,
+    ``lr``, ``betas`` and ``n_critic`` are the training defaults, taken from ``source``.
+    """
+
+    description: str
+    critic_loss: Callable[[Scores, Scores], Scores]
+    generator_loss: Callable[[Scores], Scores]
+    penalty: str | None = None
+    penalty_scale: float = 1.0
+    penalty_weight: float | None = None
+    clip: float | None = None
+    optimizer: str = "adam"
+    lr: float = 1e-4
+    betas: tuple[float, float] | None = (0.0, 0.9)
+    n_critic: int = 5
+    source: str = ""
+
+
+def _saturating(fake: Scores) -> Scores:
+    return L.gan_generator_loss(fake, saturating=True)
+
+
+def _non_saturating(fake: Scores) -> Scores:
+    return L.gan_generator_loss(fake, saturating=False)
+
+
+_DCGAN = dict(optimizer="adam", lr=2e-4, betas=(0.5, 0.999), n_critic=1)
+_WGAN_GP = dict(optimizer="adam", lr=1e-4, betas=(0.0, 0.9), n_critic=5)
+
+#: The losses ``critic_step``, ``generator_step`` and ``train_gan`` know. A new loss is one entry.
+LOSSES: dict[str, LossSpec] = {
+    "gan": LossSpec(
+        "minimax GAN, saturating generator loss log(1 - D(G(z)))",
+        L.gan_discriminator_loss, _saturating, **_DCGAN,
+        source="Goodfellow et al. 2014; optimiser of DCGAN, Radford et al. 2016",
+    ),
+    "nsgan": LossSpec(
+        "GAN with the non-saturating generator loss -log D(G(z))",
+        L.gan_discriminator_loss, _non_saturating, **_DCGAN,
+        source="Goodfellow et al. 2014; optimiser of DCGAN, Radford et al. 2016",
+    ),
+    "wgan": LossSpec(
+        "WGAN: critic scores, weight clipping to [-clip, clip] (default 0.01), RMSProp",
+        L.wgan_critic_loss, L.wgan_generator_loss, clip=0.01,
+        optimizer="rmsprop", lr=5e-5, betas=None, n_critic=5,
+        source="Arjovsky et al. 2017, algorithm 1",
+    ),
+    "wgan-gp": LossSpec(
+        "WGAN with the gradient penalty at interpolates (centre 1, lambda 10)",
+        L.wgan_critic_loss, L.wgan_generator_loss, penalty="gp", penalty_weight=10.0, **_WGAN_GP,
+        source="Gulrajani et al. 2017, algorithm 1",
+    ),
+    "wgan-fd": LossSpec(
+        "WGAN with the finite-difference penalty (no double backward; lambda 10)",
+        L.wgan_critic_loss, L.wgan_generator_loss, penalty="fd", penalty_weight=10.0, **_WGAN_GP,
+        source="the gradient penalty's settings (Gulrajani et al. 2017)",
+    ),
+    "hinge": LossSpec(
+        "hinge loss (use a spectrally normalised critic)",
+        L.hinge_critic_loss, L.hinge_generator_loss, **_WGAN_GP,
+        source="Lim & Ye 2017; Miyato et al. 2018 (n_dis = 5, Adam betas (0, 0.9))",
+    ),
+    "r1": LossSpec(
+        "non-saturating GAN with the zero-centred penalty on real samples (gamma/2 * R1, gamma 10)",
+        L.gan_discriminator_loss, _non_saturating, penalty="r1", penalty_scale=0.5, penalty_weight=10.0,
+        optimizer="adam", lr=1e-4, betas=(0.0, 0.9), n_critic=1,
+        source="Mescheder et al. 2018, eq. 9",
+    ),
 }
-_PENALISED = ("wgan-gp", "wgan-fd", "r1")
 
 
-def _check_loss(loss: str) -> str:
+def _spec(loss: str) -> LossSpec:
     if loss not in LOSSES:
-        known = "; ".join(f"{k!r}: {v}" for k, v in LOSSES.items())
+        known = "; ".join(f"{k!r}: {v.description}" for k, v in LOSSES.items())
         raise ValueError(f"unknown loss {loss!r}. Known losses: {known}")
-    return loss
+    return LOSSES[loss]
+
+
+def _resolve_clip(spec: LossSpec, loss: str, clip: float | None) -> float | None:
+    """The clipping threshold for ``loss``: ``clip`` if given (only where the loss clips), else its default."""
+    if clip is None:
+        return spec.clip
+    if spec.clip is None:
+        raise ValueError(
+            f"clip={clip} with loss={loss!r}: only loss='wgan' clips the critic's weights "
+            f"({'a penalised critic is not clipped' if spec.penalty else 'this loss never clips'}); drop clip="
+        )
+    if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0 or not math.isfinite(clip):
+        raise ValueError(f"clip must be a positive number (the paper's 0.01), got {clip!r}")
+    return float(clip)
+
+
+def _resolve_weight(spec: LossSpec, loss: str, penalty_weight: float | None) -> float:
+    if penalty_weight is None:
+        return spec.penalty_weight if spec.penalty else 0.0
+    if spec.penalty is None:
+        raise ValueError(
+            f"penalty_weight={penalty_weight} with loss={loss!r}, which has no penalty: drop penalty_weight= "
+            "or choose a penalised loss ('wgan-gp', 'wgan-fd', 'r1')"
+        )
+    if isinstance(penalty_weight, bool) or not isinstance(penalty_weight, (int, float)) or not (
+        penalty_weight >= 0 and math.isfinite(penalty_weight)
+    ):
+        raise ValueError(f"penalty_weight must be a finite number >= 0, got {penalty_weight!r}")
+    return float(penalty_weight)
 
 
 @dataclass
@@ -83,10 +187,19 @@ class History:
 
 
 def make_optimizer(name: str, params, lr: float, betas=(0.0, 0.9)) -> torch.optim.Optimizer:
-    """``"adam"`` (with ``betas``), ``"rmsprop"`` (no momentum, as WGAN prescribes) or ``"sgd"``."""
+    """``"adam"`` (with ``betas``), ``"rmsprop"`` (no momentum, as WGAN prescribes) or ``"sgd"``.
+
+    ``betas`` belong to Adam only: passing them (not None) with another optimiser is an error.
+    """
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (lr >= 0 and math.isfinite(lr)):
+        raise ValueError(f"a learning rate must be a finite number >= 0, got {lr!r}")
     if name == "adam":
-        b1, b2 = (float(b) for b in betas)  # torch refuses a mix such as (0, 0.9)
+        b1, b2 = (float(b) for b in (betas if betas is not None else (0.0, 0.9)))  # torch refuses (0, 0.9)
         return torch.optim.Adam(params, lr=lr, betas=(b1, b2))
+    if name in ("rmsprop", "sgd") and betas is not None:
+        raise ValueError(
+            f"betas={tuple(betas)} with optimizer={name!r}: betas are Adam's; drop betas= or use optimizer='adam'"
+        )
     if name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr)
     if name == "sgd":
@@ -94,8 +207,24 @@ def make_optimizer(name: str, params, lr: float, betas=(0.0, 0.9)) -> torch.opti
     raise ValueError(f"unknown optimizer {name!r}; choose 'adam', 'rmsprop' or 'sgd'")
 
 
-def _noise(n: int, latent_dim: int, like: torch.Tensor) -> torch.Tensor:
-    return torch.randn(n, latent_dim, device=like.device, dtype=like.dtype)
+def _noise(n: int, latent_dim: int, like: torch.Tensor | nn.Module) -> torch.Tensor:
+    if isinstance(like, nn.Module):
+        p = next(like.parameters(), None)
+        device, dtype = (p.device, p.dtype) if p is not None else (torch.device("cpu"), torch.get_default_dtype())
+    else:
+        device, dtype = like.device, like.dtype
+    return torch.randn(n, latent_dim, device=device, dtype=dtype)
+
+
+def _penalty(spec: LossSpec, critic: nn.Module, real: torch.Tensor, fake: torch.Tensor):
+    """The loss's penalty as a Penalty(penalty, norms), or None."""
+    if spec.penalty == "gp":
+        return gradient_penalty(critic, real, fake, return_norms=True)
+    if spec.penalty == "fd":
+        return finite_difference_penalty(critic, real, fake, return_norms=True)
+    if spec.penalty == "r1":
+        return r1_penalty(critic, real, return_norms=True)
+    return None
 
 
 def critic_step(
@@ -105,16 +234,27 @@ def critic_step(
     optimizer: torch.optim.Optimizer,
     *,
     loss: str = "wgan-gp",
-    latent_dim: int,
-    penalty_weight: float = 10.0,
+    latent_dim: int | None = None,
+    penalty_weight: float | None = None,
     clip: float | None = None,
 ) -> dict[str, float]:
     """One update of the critic on a batch of ``real`` samples and as many fresh fakes.
 
-    Returns the critic loss (penalty included), the Wasserstein estimate, the unscaled penalty and
-    the mean gradient norm at the penalty's points (nan when the loss has no penalty).
+    The loss, its penalty (and scale) and its clipping come from ``LOSSES[loss]``: e.g. ``loss="wgan"``
+    clips to 0.01 unless ``clip=`` says otherwise, ``loss="r1"`` adds ``penalty_weight / 2 * R1``.
+    ``latent_dim`` defaults to the input size of the generator's first linear layer; the noise is
+    drawn from PyTorch's global generator on ``real``'s device and dtype.
+
+    Returns the critic loss (penalty included), the Wasserstein estimate
+    ``mean(critic(real)) - mean(critic(fake))`` before the update, the unscaled penalty and the mean
+    gradient norm at the penalty's points (both nan when the loss has no penalty).
     """
-    _check_loss(loss)
+    spec = _spec(loss)
+    clip = _resolve_clip(spec, loss, clip)
+    weight = _resolve_weight(spec, loss, penalty_weight)
+    if not isinstance(real, torch.Tensor):
+        raise TypeError(f"real must be a torch.Tensor of samples, got {type(real).__name__}")
+    latent_dim = latent_dim if latent_dim is not None else _latent_dim_of(generator)
     z = _noise(real.shape[0], latent_dim, real)
     with torch.no_grad():
         fake = generator(z)
@@ -124,25 +264,12 @@ def critic_step(
             f"{tuple(real.shape[1:])}; check the generator's out_dim"
         )
     s_real, s_fake = critic(real), critic(fake)
-    if loss in ("gan", "nsgan", "r1"):
-        value = L.gan_discriminator_loss(s_real, s_fake)
-    elif loss == "hinge":
-        value = L.hinge_critic_loss(s_real, s_fake)
-    else:
-        value = L.wgan_critic_loss(s_real, s_fake)
+    value = spec.critic_loss(s_real, s_fake)
     penalty = grad_norm = float("nan")
-    if loss == "wgan-gp":
-        pen, norms = gradient_penalty(critic, real, fake, return_norms=True)
-        value = value + penalty_weight * pen
-        penalty, grad_norm = pen.item(), norms.mean().item()
-    elif loss == "wgan-fd":
-        pen, slopes = finite_difference_penalty(critic, real, fake, return_slopes=True)
-        value = value + penalty_weight * pen
-        penalty, grad_norm = pen.item(), slopes.mean().item()
-    elif loss == "r1":
-        pen, norms = r1_penalty(critic, real, return_norms=True)
-        value = value + 0.5 * penalty_weight * pen
-        penalty, grad_norm = pen.item(), norms.mean().item()
+    result = _penalty(spec, critic, real, fake)
+    if result is not None:
+        value = value + spec.penalty_scale * weight * result.penalty
+        penalty, grad_norm = result.penalty.item(), result.norms.mean().item()
     optimizer.zero_grad(set_to_none=True)
     value.backward()
     optimizer.step()
@@ -163,16 +290,20 @@ def generator_step(
     *,
     loss: str = "wgan-gp",
     batch_size: int,
-    latent_dim: int,
-    like: torch.Tensor,
+    latent_dim: int | None = None,
+    like: torch.Tensor | None = None,
 ) -> float:
-    """One update of the generator on ``batch_size`` fresh fakes; returns the generator loss.
+    """One update of the generator on ``batch_size`` fresh fakes; returns the generator loss
+    (``LOSSES[loss].generator_loss``).
 
-    ``like`` is any tensor on the device and dtype the noise should have (e.g. the last real batch).
+    The noise takes the device and dtype of ``like`` (any tensor, e.g. the last real batch) or, when
+    None, of the generator's parameters; ``latent_dim`` defaults to the generator's input size.
     Only the generator's optimizer steps, and no gradient is computed for the critic's weights.
     """
-    _check_loss(loss)
-    fake = generator(_noise(batch_size, latent_dim, like))
+    spec = _spec(loss)
+    batch_size = positive_int(batch_size, "batch_size")
+    latent_dim = latent_dim if latent_dim is not None else _latent_dim_of(generator)
+    fake = generator(_noise(batch_size, latent_dim, like if like is not None else generator))
     # the critic's weights get no gradient here: skipping it saves a third of this backward pass
     frozen = [p for p in critic.parameters() if p.requires_grad]
     for p in frozen:
@@ -182,14 +313,7 @@ def generator_step(
     finally:
         for p in frozen:
             p.requires_grad_(True)
-    if loss == "gan":
-        value = L.gan_generator_loss(s_fake, saturating=True)
-    elif loss in ("nsgan", "r1"):
-        value = L.gan_generator_loss(s_fake, saturating=False)
-    elif loss == "hinge":
-        value = L.hinge_generator_loss(s_fake)
-    else:
-        value = L.wgan_generator_loss(s_fake)
+    value = spec.generator_loss(s_fake)
     optimizer.zero_grad(set_to_none=True)
     value.backward()
     optimizer.step()
@@ -215,14 +339,14 @@ def train_gan(
     *,
     steps: int,
     loss: str = "wgan-gp",
-    n_critic: int = 5,
+    n_critic: int | None = None,
     batch_size: int = 256,
     latent_dim: int | None = None,
-    lr: float = 1e-4,
+    lr: float | None = None,
     lr_generator: float | None = None,
-    betas: tuple[float, float] = (0.0, 0.9),
-    optimizer: str = "adam",
-    penalty_weight: float = 10.0,
+    betas: tuple[float, float] | None = None,
+    optimizer: str | None = None,
+    penalty_weight: float | None = None,
     clip: float | None = None,
     device=None,
     seed: int | None = None,
@@ -231,58 +355,70 @@ def train_gan(
 ) -> History:
     """Train ``generator`` against ``critic`` for ``steps`` generator updates; return the history.
 
-    Each generator update follows ``n_critic`` critic updates, each on a fresh batch
-    ``sample_real(batch_size)`` (any callable returning an (n, ...) tensor: bring your own data).
+    Each generator update follows ``n_critic`` critic updates (:func:`critic_step`), each on a fresh
+    batch ``sample_real(batch_size)`` (any callable returning an (n, ...) tensor: bring your own data),
+    then one :func:`generator_step`.
 
     Parameters
     ----------
     loss : str
-        One of ``LOSSES``: "gan", "nsgan", "wgan" (clips to ``clip``, 0.01 when None), "wgan-gp",
-        "hinge", "r1".
+        A key of ``LOSSES``: "gan", "nsgan", "wgan", "wgan-gp", "wgan-fd", "hinge", "r1". Every setting
+        left at None takes that loss's entry: its optimiser, learning rate, betas, ``n_critic``, penalty
+        weight and clipping (e.g. "wgan": RMSProp, lr 5e-5, clip 0.01, n_critic 5, as in Arjovsky et
+        al. 2017; "wgan-gp": Adam, lr 1e-4, betas (0, 0.9), lambda 10, n_critic 5, as in Gulrajani et
+        al. 2017).
     lr, lr_generator : float
-        Learning rates of the critic and the generator (``lr_generator`` defaults to ``lr``).
-    betas, optimizer : Adam's betas (the WGAN-GP paper: (0, 0.9)); "adam", "rmsprop" or "sgd".
+        Learning rates of the critic and the generator (``lr_generator`` defaults to ``lr``; 0 is a
+        valid rate: it freezes that network).
+    betas, optimizer : Adam's betas (refused with another optimiser); "adam", "rmsprop" or "sgd".
     penalty_weight : float
-        lambda of WGAN-GP (paper: 10), or gamma of R1 (the penalty added is gamma / 2 * R1).
+        lambda of WGAN-GP, or gamma of R1 (the penalty added is gamma / 2 * R1); refused for a loss
+        without a penalty.
+    clip : float
+        Weight-clipping threshold; only with loss="wgan".
     device : optional
         Move both models here; by default the generator's parameters' device is used.
     seed : int, optional
-        Run inside ``torch.random.fork_rng`` seeded with ``seed``: the same seed gives the same
-        history, and the caller's global random state is left as it was.
+        Seed PyTorch's global generators with ``seed`` for the run: the same seed gives the same
+        history, and the caller's random state is restored afterwards on every device (CPU, every
+        CUDA device, MPS).
     callback : callable, optional
         ``callback(step, history)`` after each generator step; returning True stops training.
 
     Raises ``FloatingPointError`` naming the step when a loss becomes nan or infinite, and a clear
     ``ValueError`` / ``TypeError`` when ``sample_real(n)`` does not return n rows of the critic's dtype.
     """
-    _check_loss(loss)
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    if not isinstance(n_critic, int) or n_critic < 1:
-        raise ValueError(f"n_critic must be a positive int, got {n_critic!r}")
-    if loss in _PENALISED:
+    spec = _spec(loss)
+    steps = positive_int(steps, "steps")
+    if seed is not None:
+        seed = seed_value(seed)
+    n_critic = positive_int(n_critic if n_critic is not None else spec.n_critic, "n_critic")
+    batch_size = positive_int(batch_size, "batch_size")
+    clip = _resolve_clip(spec, loss, clip)
+    weight = _resolve_weight(spec, loss, penalty_weight)
+    if spec.penalty is not None:
         check_critic_for_penalty(critic)
-    if loss == "wgan" and clip is None:
-        clip = 0.01
-    if loss != "wgan" and clip is not None and loss in _PENALISED:
-        raise ValueError(f"clip={clip} with loss={loss!r}: a penalised critic is not clipped; drop clip=")
+    name = optimizer if optimizer is not None else spec.optimizer
+    if betas is None and name == "adam":
+        betas = spec.betas if spec.betas is not None else (0.0, 0.9)
+    lr = spec.lr if lr is None else lr
+    lr_generator = lr if lr_generator is None else lr_generator
     dev = torch.device(device) if device is not None else _model_device(generator)
     generator.to(dev)
     critic.to(dev)
     latent_dim = latent_dim if latent_dim is not None else _latent_dim_of(generator)
-    opt_c = make_optimizer(optimizer, critic.parameters(), lr, betas)
-    opt_g = make_optimizer(optimizer, generator.parameters(), lr_generator or lr, betas)
+    opt_c = make_optimizer(name, critic.parameters(), lr, betas)
+    opt_g = make_optimizer(name, generator.parameters(), lr_generator, betas)
 
-    cuda_devices = [dev.index or 0] if dev.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda_devices, enabled=seed is not None):
-        if seed is not None:
-            torch.manual_seed(seed)
-        return _loop(
-            generator, critic, sample_real, opt_c, opt_g, dev,
-            steps=steps, loss=loss, n_critic=n_critic, batch_size=batch_size,
-            latent_dim=latent_dim, penalty_weight=penalty_weight, clip=clip,
-            progress=progress, callback=callback,
-        )  # fmt: skip
+    settings = dict(
+        steps=steps, loss=loss, n_critic=n_critic, batch_size=batch_size, latent_dim=latent_dim,
+        penalty_weight=weight if spec.penalty else None, clip=clip, progress=progress, callback=callback,
+    )  # fmt: skip
+    if seed is None:
+        return _loop(generator, critic, sample_real, opt_c, opt_g, dev, **settings)
+    with preserved_rng():
+        torch.manual_seed(seed)  # every device's generator
+        return _loop(generator, critic, sample_real, opt_c, opt_g, dev, **settings)
 
 
 def _check_real_batch(real: torch.Tensor, batch_size: int, critic: nn.Module) -> None:

@@ -12,18 +12,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .metrics import _as_points
+from ._helpers import as_point_pair
 
 __all__ = ["cost_matrix", "exact_plan", "dual_potentials", "DualPotentials"]
 
 
 def _as_pair(x, y) -> tuple[np.ndarray, np.ndarray]:
-    a, b = _as_points(x, "x"), _as_points(y, "y")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(
-            f"x and y must be points of the same dimension; got x of shape {a.shape} and y of shape {b.shape}"
-        )
-    return a, b
+    return as_point_pair(x, y)
 
 
 def cost_matrix(x, y) -> np.ndarray:
@@ -39,8 +34,10 @@ def cost_matrix(x, y) -> np.ndarray:
     cost : ndarray, shape (n, m)
         ``cost[i, j] = ||x[i] - y[j]||_2``.
     """
+    import ot
+
     a, b = _as_pair(x, y)
-    return np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
+    return ot.dist(a, b, metric="euclidean")
 
 
 def exact_plan(x, y, *, num_iter_max: int = 1_000_000) -> np.ndarray:
@@ -66,15 +63,9 @@ def exact_plan(x, y, *, num_iter_max: int = 1_000_000) -> np.ndarray:
         is the Wasserstein-1 distance. For ``n == m`` the solver returns a permutation matrix
         scaled by ``1/n`` (a vertex of the Birkhoff polytope).
     """
-    import ot
-
     a, b = _as_pair(x, y)
-    wa = np.full(len(a), 1.0 / len(a))
-    wb = np.full(len(b), 1.0 / len(b))
-    plan, log = ot.emd(wa, wb, cost_matrix(a, b), numItermax=num_iter_max, log=True)
-    if log.get("warning"):
-        raise RuntimeError(f"ot.emd did not solve the problem: {log['warning']}")
-    return np.asarray(plan, dtype=np.float64)
+    plan, _, _, _ = _solve(a, b, num_iter_max)
+    return plan
 
 
 class DualPotentials(NamedTuple):
@@ -90,20 +81,34 @@ class DualPotentials(NamedTuple):
     value: float
 
 
-def dual_potentials(x, y) -> DualPotentials:
+def _solve(a: np.ndarray, b: np.ndarray, num_iter_max: int):
+    """POT's network simplex on the Euclidean cost, equal weights: (plan, cost, u, v)."""
+    import ot
+
+    wa = np.full(len(a), 1.0 / len(a))
+    wb = np.full(len(b), 1.0 / len(b))
+    cost = ot.dist(a, b, metric="euclidean")
+    plan, log = ot.emd(wa, wb, cost, numItermax=num_iter_max, log=True)
+    if log.get("warning"):
+        raise RuntimeError(f"ot.emd did not solve the problem: {log['warning']}; raise num_iter_max")
+    return np.asarray(plan, dtype=np.float64), cost, np.asarray(log["u"]), np.asarray(log["v"])
+
+
+def dual_potentials(x, y, *, num_iter_max: int = 1_000_000) -> DualPotentials:
     """Solve the Kantorovich-Rubinstein dual of W1 between two equal-weight point clouds.
 
-    The linear program, over the values ``f_k = f(z_k)`` at the points ``z = (x, y)`` stacked::
+    Returns the values at ``x`` and ``y`` of one 1-Lipschitz potential ``f`` that attains
 
-        maximise  mean_i f(x_i) - mean_j f(y_j)
-        subject to f_k - f_l <= ||z_k - z_l||   for every ordered pair k != l
+        mean_i f(x_i) - mean_j f(y_j) = W1(x, y)
 
-    is solved with ``scipy.optimize.linprog`` (HiGHS). Its optimum equals W1 (strong duality,
-    Villani 2009, theorem 5.10 and remark 6.5; Arjovsky et al. 2017, eq. 3), ``f`` is 1-Lipschitz on
-    every pair of points, and ``f(x_i) - f(y_j) = ||x_i - y_j||`` wherever the optimal plan moves
-    mass from ``x_i`` to ``y_j`` (complementary slackness). ``f`` is fixed up to an additive
-    constant; it is returned with mean zero over all ``n + m`` points. The optimal ``f`` need not be
-    unique.
+    (strong duality: Villani 2009, theorem 5.10 and remark 6.5; Arjovsky et al. 2017, eq. 3).
+    POT's network simplex ``ot.emd(..., log=True)`` returns Kantorovich's dual variables ``(u, v)``
+    with ``u_i + v_j <= ||x_i - y_j||``, equality where the optimal plan moves mass; the potential is
+    their c-transform ``f(z) = min_j (||z - y_j|| - v_j)``, defined at every point ``z`` and
+    1-Lipschitz as a minimum of 1-Lipschitz functions. Then ``f(x_i) >= u_i`` and ``f(y_j) <= -v_j``,
+    so ``f`` reaches the dual optimum, and ``f(x_i) - f(y_j) = ||x_i - y_j||`` wherever the plan moves
+    mass from ``x_i`` to ``y_j`` (complementary slackness). ``f`` is fixed up to an additive constant;
+    it is returned with mean zero over all ``n + m`` points. The optimal ``f`` need not be unique.
 
     Parameters
     ----------
@@ -111,37 +116,22 @@ def dual_potentials(x, y) -> DualPotentials:
         Points of the first distribution, each of mass ``1/n``.
     y : array or Tensor, shape (m, d) or (m,)
         Points of the second distribution, each of mass ``1/m``.
+    num_iter_max : int
+        Iteration cap of the network simplex; a ``RuntimeError`` is raised if it is reached.
 
     Returns
     -------
     DualPotentials
         ``(f_x, f_y, value)`` with ``f_x`` of shape (n,), ``f_y`` of shape (m,), ``value`` a float.
-
-    The program has ``(n + m)(n + m - 1)`` constraints: meant for a few hundred points at most.
     """
-    import scipy.optimize
-    import scipy.sparse
+    from scipy.spatial.distance import cdist
 
     a, b = _as_pair(x, y)
-    n, m = len(a), len(b)
+    _, _, _, v = _solve(a, b, num_iter_max)
     z = np.concatenate([a, b])
-    size = n + m
-    dist = cost_matrix(z, z)
-    hi, lo = np.nonzero(~np.eye(size, dtype=bool))  # every ordered pair (hi, lo) of distinct points
-    rows = np.arange(len(hi))
-    # row r of A encodes f[hi[r]] - f[lo[r]] <= dist[hi[r], lo[r]]
-    A = scipy.sparse.csr_matrix(
-        (
-            np.concatenate([np.ones(len(hi)), -np.ones(len(hi))]),
-            (np.concatenate([rows, rows]), np.concatenate([hi, lo])),
-        ),
-        shape=(len(hi), size),
-    )
-    # linprog minimises, so negate the objective mean f(x) - mean f(y)
-    c = -np.concatenate([np.full(n, 1.0 / n), np.full(m, -1.0 / m)])
-    bounds = [(0.0, 0.0)] + [(None, None)] * (size - 1)  # pin f(z_0) = 0: f is free up to a constant
-    res = scipy.optimize.linprog(c, A_ub=A, b_ub=dist[hi, lo], bounds=bounds, method="highs")
-    if res.status != 0:
-        raise RuntimeError(f"the dual linear program failed: {res.message}")
-    f = res.x - res.x.mean()
-    return DualPotentials(f_x=f[:n].copy(), f_y=f[n:].copy(), value=float(-res.fun))
+    # the c-transform of v; cdist subtracts coordinates, so ||y_j - y_j|| is exactly 0 (ot.dist's
+    # |a|^2 + |b|^2 - 2ab leaves about 1e-8 there)
+    f = np.min(cdist(z, b) - v[None, :], axis=1)
+    f = f - f.mean()
+    f_x, f_y = f[: len(a)].copy(), f[len(a) :].copy()
+    return DualPotentials(f_x=f_x, f_y=f_y, value=float(f_x.mean() - f_y.mean()))

@@ -1,14 +1,22 @@
-"""Where tensors live and how runs are made repeatable."""
+"""Where tensors live and how runs are made repeatable.
+
+(This module was called ``wganlib.device`` until the function ``wganlib.device()`` shadowed it:
+``import wganlib.device as d`` gave the function. The functions are re-exported by ``wganlib``.)
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 
-__all__ = ["device", "generator", "rng", "seed", "seed_everything", "seed_offset"]
+from ._helpers import seed_value
+
+__all__ = ["device", "generator", "rng", "seed", "seed_everything", "seed_offset", "preserved_rng"]
 
 _ENV_VAR = "WGANLIB_DEVICE"
 _OFFSET_VAR = "WGANLIB_SEED_OFFSET"
@@ -57,14 +65,6 @@ def device(prefer: str | torch.device | None = None) -> torch.device:
     return torch.device("cpu")
 
 
-def _check_seed(value, name: str = "seed") -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
-    return int(value)
-
-
 def seed_offset() -> int:
     """The book-wide seed offset, read from the environment variable ``WGANLIB_SEED_OFFSET`` (0 when unset).
 
@@ -90,7 +90,7 @@ def seed(value: int) -> int:
     :func:`generator` and :func:`rng`), so that ``WGANLIB_SEED_OFFSET=k`` gives the whole chapter a
     different random stream; at offset 0 (the default) ``seed(s) == s``.
     """
-    return _check_seed(value) + _STRIDE * seed_offset()
+    return seed_value(value) + _STRIDE * seed_offset()
 
 
 def generator(value: int, device: str | torch.device = "cpu") -> torch.Generator:
@@ -116,3 +116,29 @@ def seed_everything(value: int) -> None:
     random.seed(s)
     np.random.seed(s % 2**32)
     torch.manual_seed(s)  # seeds the CPU, every CUDA device and MPS
+
+
+def _mps_available() -> bool:
+    return _available("mps")
+
+
+@contextlib.contextmanager
+def preserved_rng() -> Iterator[None]:
+    """Save PyTorch's global random state on every device (the CPU, every CUDA device, MPS) and restore
+    it on exit, however the block ends.
+
+    ``torch.manual_seed`` reseeds all of them, so a block that calls it must restore all of them to
+    leave the caller's random state as it was (``torch.random.fork_rng`` saves the CPU and one kind of
+    accelerator only).
+    """
+    cpu = torch.get_rng_state()
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+    mps = torch.mps.get_rng_state() if _mps_available() else None
+    try:
+        yield
+    finally:
+        torch.set_rng_state(cpu)
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
+        if mps is not None:
+            torch.mps.set_rng_state(mps)

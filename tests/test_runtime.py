@@ -75,3 +75,30 @@ def test_seed_offset_bad_values_are_clear_errors(monkeypatch):
     monkeypatch.delenv("WGANLIB_SEED_OFFSET")
     with pytest.raises(ValueError, match="seed must be >= 0"):
         wganlib.seed(-1)
+
+
+def test_the_runtime_module_is_not_shadowed_by_the_device_function():
+    import importlib
+
+    runtime = importlib.import_module("wganlib.runtime")
+    assert runtime.device is wganlib.device and callable(wganlib.device)
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("wganlib.device")  # the old module name, now only the function
+
+
+def test_preserved_rng_restores_the_cpu_and_every_accelerator():
+    from wganlib.runtime import preserved_rng
+
+    torch.manual_seed(5)
+    expected = torch.rand(2)
+    torch.manual_seed(5)
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+    with preserved_rng():
+        torch.manual_seed(99)  # reseeds the CPU, every CUDA device and MPS
+        torch.rand(10)
+    assert torch.equal(torch.rand(2), expected)
+    if cuda is not None:
+        assert all(torch.equal(a, b) for a, b in zip(cuda, torch.cuda.get_rng_state_all(), strict=True))
+    with pytest.raises(KeyError), preserved_rng():  # restored when the block raises, too
+        torch.manual_seed(1)
+        raise KeyError("x")
