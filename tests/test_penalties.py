@@ -200,3 +200,15 @@ def test_penalties_on_the_gpu():
     real, fake = (t.cuda() for t in pair())
     assert penalties.gradient_penalty(critic, real, fake).device.type == "cuda"
     assert penalties.finite_difference_penalty(critic, real, fake).device.type == "cuda"
+
+
+def test_gradient_norms_of_images_run_over_every_entry_of_a_sample():
+    # f(x) = sum(w * x) over an image: the gradient is w, its norm over all C*H*W entries is ||w||
+    w = torch.arange(1.0, 13.0).reshape(1, 3, 2, 2)
+    critic = lambda x: (x * w).flatten(1).sum(1, keepdim=True)  # noqa: E731
+    x = torch.randn(5, 3, 2, 2, generator=torch.Generator().manual_seed(0))
+    norms = penalties.gradient_norms(critic, x)
+    assert torch.allclose(norms, torch.full((5,), w.norm().item()), rtol=1e-6)
+    real, fake = x, x + 1.0
+    assert penalties.gradient_penalty(critic, real, fake).item() == pytest.approx((w.norm().item() - 1) ** 2)
+    assert penalties.r1_penalty(critic, x).item() == pytest.approx(w.pow(2).sum().item(), rel=1e-6)
