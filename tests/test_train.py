@@ -342,3 +342,24 @@ def test_training_on_the_gpu():
     g, c = small_pair()
     h = wganlib.train_gan(g, c, eight, steps=3, device="cuda", seed=0, progress=False)
     assert next(g.parameters()).device.type == "cuda" and len(h) == 3
+
+
+def test_train_gan_is_n_critic_critic_steps_then_one_generator_step():
+    import copy
+
+    g1, c1 = small_pair(seed=2)
+    g2, c2 = copy.deepcopy(g1), copy.deepcopy(c1)
+    h = wganlib.train_gan(g1, c1, eight, steps=3, n_critic=2, batch_size=32, seed=5, progress=False)
+    # the same loop written out with the exported steps and the loss table's optimiser (Adam 1e-4, (0, 0.9))
+    torch.manual_seed(5)
+    opt_c = torch.optim.Adam(c2.parameters(), lr=1e-4, betas=(0.0, 0.9))
+    opt_g = torch.optim.Adam(g2.parameters(), lr=1e-4, betas=(0.0, 0.9))
+    losses = []
+    for _ in range(3):
+        for _ in range(2):
+            real = eight(32)
+            stats = wganlib.critic_step(g2, c2, real, opt_c)
+        losses.append(wganlib.generator_step(g2, c2, opt_g, batch_size=32))
+    assert h.generator_loss == losses and h.critic_loss[-1] == stats["critic_loss"]
+    for a, b in zip([*g1.parameters(), *c1.parameters()], [*g2.parameters(), *c2.parameters()], strict=True):
+        assert torch.equal(a, b)
