@@ -363,3 +363,21 @@ def test_train_gan_is_n_critic_critic_steps_then_one_generator_step():
     assert h.generator_loss == losses and h.critic_loss[-1] == stats["critic_loss"]
     for a, b in zip([*g1.parameters(), *c1.parameters()], [*g2.parameters(), *c2.parameters()], strict=True):
         assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_generator_loss_follows_the_paper_of_each_loss(loss):
+    g, c = small_pair(seed=4)
+    opt = torch.optim.SGD(g.parameters(), lr=0.0)
+    torch.manual_seed(3)
+    got = wganlib.generator_step(g, c, opt, loss=loss, batch_size=64)
+    torch.manual_seed(3)
+    with torch.no_grad():
+        s = c(g(torch.randn(64, 2))).reshape(-1)
+    softplus = torch.nn.functional.softplus
+    want = {
+        "gan": -softplus(s).mean(),  # log(1 - D(G(z))), minimised: saturating
+        "nsgan": softplus(-s).mean(),  # -log D(G(z))
+        "r1": softplus(-s).mean(),
+    }.get(loss, -s.mean())  # WGAN, WGAN-GP, WGAN-FD and hinge: -mean critic(fake)
+    assert got == pytest.approx(want.item(), rel=1e-6)
