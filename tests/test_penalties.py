@@ -97,6 +97,8 @@ def test_one_sided_and_centre():
     assert penalties.gradient_penalty(small, real, fake, centre=0.0).item() == pytest.approx(0.25, rel=1e-5)
     big = linear_critic([3.0, 4.0, 0.0])  # norm 5
     assert penalties.gradient_penalty(big, real, fake, one_sided=True).item() == pytest.approx(16.0, rel=1e-5)
+    assert penalties.gradient_penalty(big, real, fake, centre=0.0).item() == pytest.approx(25.0, rel=1e-5)
+    assert penalties.gradient_penalty(big, real, fake, centre=2.0, one_sided=True).item() == pytest.approx(9.0, rel=1e-5)
 
 
 def test_constant_critic_gives_a_finite_differentiable_penalty():

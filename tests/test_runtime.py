@@ -102,3 +102,20 @@ def test_preserved_rng_restores_the_cpu_and_every_accelerator():
     with pytest.raises(KeyError), preserved_rng():  # restored when the block raises, too
         torch.manual_seed(1)
         raise KeyError("x")
+
+
+def test_preserved_rng_restores_simulated_cuda_devices_and_mps(monkeypatch):
+    # no accelerator here: stand-in generators for two CUDA devices and MPS, each a state tensor
+    from wganlib import runtime
+
+    state = {"cuda": [torch.tensor([1]), torch.tensor([2])], "mps": torch.tensor([3])}
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: [t.clone() for t in state["cuda"]])
+    monkeypatch.setattr(torch.cuda, "set_rng_state_all", lambda s: state.__setitem__("cuda", list(s)))
+    monkeypatch.setattr(runtime, "_mps_available", lambda: True)
+    monkeypatch.setattr(torch.mps, "get_rng_state", lambda: state["mps"].clone())
+    monkeypatch.setattr(torch.mps, "set_rng_state", lambda s: state.__setitem__("mps", s))
+    with runtime.preserved_rng():
+        state["cuda"] = [torch.tensor([7]), torch.tensor([8])]  # what torch.manual_seed does to each device
+        state["mps"] = torch.tensor([9])
+    assert [t.item() for t in state["cuda"]] == [1, 2] and state["mps"].item() == 3
