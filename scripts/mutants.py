@@ -58,7 +58,7 @@ MUTANTS = [
     ("seed state not restored", "wganlib/train.py", "    with preserved_rng():\n        torch.manual_seed(seed)",
      "    if True:\n        torch.manual_seed(seed)", train("restores")),
     ("saturating loss for nsgan", "wganlib/train.py", "L.gan_discriminator_loss, _non_saturating, **_DCGAN",
-     "L.gan_discriminator_loss, _saturating, **_DCGAN", train("table or base_loss")),
+     "L.gan_discriminator_loss, _saturating, **_DCGAN", train("generator_loss_follows or base_loss")),
     ("hinge margin dropped", "wganlib/losses.py", "F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()",
      "F.relu(-real).mean() + F.relu(fake).mean()", [*LOSS, *train("base_loss")]),
     ("interpolates weight the fake sample", "wganlib/penalties.py", "return alpha * real + (1 - alpha) * fake",
