@@ -658,3 +658,15 @@ def test_conditional_models_check_accepts_and_names_a_missing_pair(capsys):
     exercises.check_conditional_models(_conditional)
     assert "checks pass" in capsys.readouterr().out
     expect(exercises.check_conditional_models, lambda d, k: _conditional(d, k)[0], "pair")
+
+
+@pytest.mark.parametrize("check,wrong_answers", [
+    (exercises.check_gradient_penalty, GP_WRONG), (exercises.check_one_sided_penalty, ONE_SIDED_WRONG),
+    (exercises.check_finite_difference_penalty, FD_WRONG), (exercises.check_r1_penalty, R1_WRONG),
+], ids=["gradient_penalty", "one_sided", "finite_difference", "r1"])  # fmt: skip
+def test_randomised_wrong_answers_are_named_on_every_stream(check, wrong_answers):
+    # e.g. the one-sided penalty passed check_gradient_penalty on streams where every norm exceeded 1
+    for seed in range(5):
+        for wrong, hint in wrong_answers:
+            torch.manual_seed(seed)
+            expect(check, wrong, hint)

@@ -442,8 +442,10 @@ def _check_interpolates(points: torch.Tensor, real: torch.Tensor, fake: torch.Te
     return alpha
 
 
-def _gp_hint(got: torch.Tensor, x_hat: torch.Tensor, n: int, one_sided: bool = False) -> str:
-    """Name the mistake that gives ``got`` for the points ``x_hat`` of the critic |x|^2/2 (gradient x_hat)."""
+def _gp_hint(got: torch.Tensor, x_hat: torch.Tensor, n: int, one_sided: bool = False, scale: float = 1.0) -> str:
+    """Name the mistake that gives ``got`` for the points ``x_hat`` of the critic scale |x|^2/2 (gradient
+    scale x_hat)."""
+    x_hat = scale * x_hat
     flat = x_hat.flatten(1)
     norm = flat.norm(dim=1)
     right = torch.relu(norm - 1).pow(2).mean() if one_sided else (norm - 1).pow(2).mean()
@@ -495,9 +497,9 @@ def _linear_unit_critic(d: int) -> nn.Linear:
     return lin
 
 
-def _penalty_at_interpolates(fn, name, what, real, fake, one_sided):
+def _penalty_at_interpolates(fn, name, what, real, fake, one_sided, scale=1.0):
     """Run ``fn`` on a recording critic; check its points and its value against those same points."""
-    rec = _Recorder()
+    rec = _Recorder(scale)
     out = _tensor_penalty(_call(fn, name, what, rec, real, fake), name)
     _no_backward_into_weights(rec, name)
     points = [x for x in rec.seen if x.shape == real.shape]
@@ -507,15 +509,15 @@ def _penalty_at_interpolates(fn, name, what, real, fake, one_sided):
         )
     x_hat = points[-1]
     _check_interpolates(x_hat, real, fake)
-    # for f = |x|^2/2 the gradient is x_hat, so the expected penalty follows from the points used
-    norm = x_hat.flatten(1).norm(dim=1)
+    # for f = scale |x|^2/2 the gradient is scale x_hat, so the expected penalty follows from the points used
+    norm = scale * x_hat.flatten(1).norm(dim=1)
     want = (torch.relu(norm - 1) if one_sided else norm - 1).pow(2).mean()
     got = out.detach()
     if not torch.isclose(got, want, rtol=1e-4, atol=1e-6):
         shape = "image-shaped samples (n, C, H, W): " if real.dim() > 2 else ""
         raise CheckFailed(
             f"{shape}penalty {got.item():.5f}, expected {want.item():.5f} for the points you used."
-            f"{_gp_hint(got, x_hat, real.shape[0], one_sided)}"
+            f"{_gp_hint(got, x_hat, real.shape[0], one_sided, scale)}"
         )
     return out, rec
 
@@ -555,13 +557,15 @@ def check_gradient_penalty(gp) -> None:
     out, rec = _penalty_at_interpolates(gp, name, what, real, fake, one_sided=False)
     # 2. it must train the critic: the result depends on the critic's parameters
     _check_trains_critic(out, rec, rec.scale)
+    # 2b. a flatter critic, whose gradient norm is below 1 at most points: both sides count
+    _penalty_at_interpolates(gp, name, what, real, fake, one_sided=False, scale=0.2)
     # 3. a linear critic with a unit weight has penalty 0 everywhere
     val = _number(_call(gp, name, what, _linear_unit_critic(4), real, fake), name)
     if abs(val) > 1e-6:
         raise CheckFailed(f"a linear critic whose weight has norm 1 must give penalty 0, got {val:.6f}")
     # 4. image-shaped samples: one alpha per image, the norm over all of an image's entries
     _image_case(gp, name, what)
-    _passed(name, 4)
+    _passed(name, 5)
 
 
 def _r1_hint(got: float, per_sample_sq: float, n: int) -> str:
