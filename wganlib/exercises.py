@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from . import metrics, penalties
+from ._helpers import to_numpy
 from .runtime import preserved_rng
 
 
@@ -352,9 +353,7 @@ def check_sinkhorn_plan(sinkhorn) -> None:
         got = _call(sinkhorn, name, what, a.copy(), b.copy(), cost.copy(), eps)
         if isinstance(got, tuple) and len(got) == 2:
             raise CheckFailed(f"{label}: return the plan (n, m) = u[:, None] * K * v[None, :], not the pair (u, v)")
-        if isinstance(got, torch.Tensor):
-            got = got.detach().cpu().numpy()
-        got = np.asarray(got, dtype=np.float64)
+        got = to_numpy(got)
         if got.shape != cost.shape:
             hint = " It is transposed: rows belong to a, columns to b." if got.shape == cost.shape[::-1] else ""
             raise CheckFailed(f"{label}: the plan must have the cost's shape {cost.shape}, got {got.shape}.{hint}")
