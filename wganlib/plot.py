@@ -24,8 +24,12 @@ def _axes(ax, figsize=(5, 5)):
     return ax.figure, ax
 
 
-def samples(fake, real=None, centres=None, *, ax=None, title: str | None = None, lim: float | None = None):
-    """Generated points (orange) over real points (blue) and mode centres (black crosses)."""
+def samples(real, fake, centres=None, *, ax=None, title: str | None = None, lim: float | None = None):
+    """Generated points (orange) over real points (blue) and mode centres (black crosses).
+
+    The order is ``(real, fake)``, as everywhere in ``wganlib``. ``real`` may be ``None`` to draw
+    the generated points alone.
+    """
     fig, ax = _axes(ax)
     if real is not None:
         r = _np(real)
