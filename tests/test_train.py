@@ -1,3 +1,4 @@
+import copy
 import math
 
 import pytest
@@ -381,3 +382,46 @@ def test_generator_loss_follows_the_paper_of_each_loss(loss):
         "r1": softplus(-s).mean(),
     }.get(loss, -s.mean())  # WGAN, WGAN-GP, WGAN-FD and hinge: -mean critic(fake)
     assert got == pytest.approx(want.item(), rel=1e-6)
+
+
+def test_train_gan_moves_statistics_off_the_device_in_batches(monkeypatch):
+    # a GPU waits at every .item(); the loop gathers its statistics and transfers them FLUSH_EVERY steps
+    # at a time (issue 12): count the transfers of a 60-step run without a callback or progress bar
+    import traceback
+
+    from wganlib import train as T
+
+    counts = {"item": 0, "tolist": 0}
+    item, tolist = torch.Tensor.item, torch.Tensor.tolist
+
+    def from_wganlib():  # calls made by wganlib itself (torch's Adam reads its CPU step counter too)
+        return "/wganlib/" in traceback.extract_stack(limit=3)[0].filename
+
+    def counting_item(self):
+        counts["item"] += from_wganlib()
+        return item(self)
+
+    def counting_tolist(self):
+        counts["tolist"] += from_wganlib()
+        return tolist(self)
+
+    g, c = small_pair()
+    monkeypatch.setattr(torch.Tensor, "item", counting_item)
+    monkeypatch.setattr(torch.Tensor, "tolist", counting_tolist)
+    h = wganlib.train_gan(g, c, eight, steps=60, n_critic=2, batch_size=16, progress=False, seed=0)
+    monkeypatch.undo()
+    assert len(h) == 60 and h.step == list(range(60))
+    assert counts["tolist"] <= 60 // T.FLUSH_EVERY + 1, counts
+    assert counts["item"] == 0, counts  # not one per statistic and step (that was 60 + 4 x 120)
+    assert all(math.isfinite(v) for v in h.critic_loss + h.generator_loss + h.wasserstein + h.penalty)
+
+
+def test_batched_history_equals_the_step_by_step_one():
+    # the same seed with and without a callback (which transfers every step) gives the same history
+    g1, c1 = small_pair()
+    g2, c2 = copy.deepcopy(g1), copy.deepcopy(c1)
+    a = wganlib.train_gan(g1, c1, eight, steps=30, n_critic=2, batch_size=16, progress=False, seed=3)
+    b = wganlib.train_gan(g2, c2, eight, steps=30, n_critic=2, batch_size=16, progress=False, seed=3,
+                          callback=lambda step, h: None)  # fmt: skip
+    for key in ("critic_loss", "generator_loss", "wasserstein", "penalty", "grad_norm"):
+        assert getattr(a, key) == getattr(b, key), key

@@ -157,7 +157,9 @@ class History:
     its update (the critic's Wasserstein-1 estimate for the WGAN losses); ``penalty`` is the unscaled
     penalty and ``grad_norm`` the mean gradient norm at the penalty's points (for "wgan-fd", the mean
     finite-difference slope; nan without a penalty);
-    ``seconds`` is the wall-clock time since training began.
+    ``seconds`` is the wall-clock time since training began (on a GPU, ``train_gan`` does not wait for
+    the device at every step, so it is the time at which the step was queued; the last entry of a run
+    is close to the true time, because the statistics are moved to the host at the end).
     """
 
     step: list[int] = field(default_factory=list)
@@ -255,6 +257,17 @@ def critic_step(
     if not isinstance(real, torch.Tensor):
         raise TypeError(f"real must be a torch.Tensor of samples, got {type(real).__name__}")
     latent_dim = latent_dim if latent_dim is not None else _latent_dim_of(generator)
+    stats = _critic_update(spec, generator, critic, real, optimizer, weight, clip, latent_dim)
+    return dict(zip(_CRITIC_FIELDS, stats.tolist(), strict=True))  # one transfer from the device
+
+
+_CRITIC_FIELDS = ("critic_loss", "wasserstein", "penalty", "grad_norm")
+
+
+def _critic_update(spec, generator, critic, real, optimizer, weight, clip, latent_dim) -> torch.Tensor:
+    """The critic's update on ``real`` and as many fresh fakes; returns its statistics
+    (``_CRITIC_FIELDS``) as one tensor on the device, so that a loop can gather them without waiting
+    for the device at every step."""
     z = _noise(real.shape[0], latent_dim, real)
     with torch.no_grad():
         fake = generator(z)
@@ -265,22 +278,19 @@ def critic_step(
         )
     s_real, s_fake = critic(real), critic(fake)
     value = spec.critic_loss(s_real, s_fake)
-    penalty = grad_norm = float("nan")
+    nan = torch.full((), float("nan"), device=value.device, dtype=value.dtype)
+    penalty = grad_norm = nan
     result = _penalty(spec, critic, real, fake)
     if result is not None:
         value = value + spec.penalty_scale * weight * result.penalty
-        penalty, grad_norm = result.penalty.item(), result.norms.mean().item()
+        penalty, grad_norm = result.penalty.detach(), result.norms.detach().mean().to(value.dtype)
     optimizer.zero_grad(set_to_none=True)
     value.backward()
     optimizer.step()
     if clip is not None:
         clip_weights(critic, clip)
-    return {
-        "critic_loss": value.item(),
-        "wasserstein": L.wasserstein_estimate(s_real.detach(), s_fake.detach()).item(),
-        "penalty": penalty,
-        "grad_norm": grad_norm,
-    }
+    estimate = L.wasserstein_estimate(s_real.detach(), s_fake.detach())
+    return torch.stack([value.detach(), estimate.to(value.dtype), penalty.to(value.dtype), grad_norm])
 
 
 def generator_step(
@@ -303,6 +313,11 @@ def generator_step(
     spec = _spec(loss)
     batch_size = positive_int(batch_size, "batch_size")
     latent_dim = latent_dim if latent_dim is not None else _latent_dim_of(generator)
+    return _generator_update(spec, generator, critic, optimizer, batch_size, latent_dim, like).item()
+
+
+def _generator_update(spec, generator, critic, optimizer, batch_size, latent_dim, like) -> torch.Tensor:
+    """The generator's update; returns its loss as a tensor on the device (no synchronisation)."""
     fake = generator(_noise(batch_size, latent_dim, like if like is not None else generator))
     # the critic's weights get no gradient here: skipping it saves a third of this backward pass
     frozen = [p for p in critic.parameters() if p.requires_grad]
@@ -317,7 +332,7 @@ def generator_step(
     optimizer.zero_grad(set_to_none=True)
     value.backward()
     optimizer.step()
-    return value.item()
+    return value.detach()
 
 
 def _latent_dim_of(generator: nn.Module) -> int:
@@ -444,7 +459,30 @@ def _loop(generator, critic, sample_real, opt_c, opt_g, dev, *, steps, loss, n_c
           batch_size, latent_dim, penalty_weight, clip, progress, callback) -> History:  # fmt: skip
     from tqdm.auto import tqdm
 
+    spec = _spec(loss)
     history = History()
+    pending: list[tuple[int, float, torch.Tensor]] = []  # (step, seconds, statistics on the device)
+
+    def flush() -> None:
+        # move the pending statistics to the host in one transfer (the only wait for a GPU), append
+        # them to the history, and stop at the first step whose losses are not finite
+        if not pending:
+            return
+        rows = torch.stack([row for _, _, row in pending]).tolist()
+        for (step, seconds, _), values in zip(pending, rows, strict=True):
+            c_loss, estimate, penalty, grad_norm, g_loss = values
+            if not (math.isfinite(c_loss) and math.isfinite(g_loss)):
+                pending.clear()
+                raise FloatingPointError(
+                    f"training diverged at generator step {step}: critic loss {c_loss}, "
+                    f"generator loss {g_loss}. Likely causes: a learning rate too high for this loss, "
+                    f"a penalty weight too large, or inputs with nan/inf. Lower lr (now "
+                    f"{opt_c.param_groups[0]['lr']}) or check the data."
+                )
+            history.append(step=step, critic_loss=c_loss, wasserstein=estimate, penalty=penalty,
+                           grad_norm=grad_norm, generator_loss=g_loss, seconds=seconds)  # fmt: skip
+        pending.clear()
+
     generator.train()
     critic.train()
     start = time.perf_counter()
@@ -456,25 +494,23 @@ def _loop(generator, critic, sample_real, opt_c, opt_g, dev, *, steps, loss, n_c
                 raise TypeError(f"sample_real must return a torch.Tensor, got {type(real).__name__}")
             _check_real_batch(real, batch_size, critic)
             real = real.to(dev)
-            stats = critic_step(
-                generator, critic, real, opt_c, loss=loss, latent_dim=latent_dim,
-                penalty_weight=penalty_weight, clip=clip,
-            )  # fmt: skip
-        g_loss = generator_step(
-            generator, critic, opt_g, loss=loss, batch_size=batch_size,
-            latent_dim=latent_dim, like=real,
-        )  # fmt: skip
-        if not (math.isfinite(stats["critic_loss"]) and math.isfinite(g_loss)):
-            raise FloatingPointError(
-                f"training diverged at generator step {step}: critic loss {stats['critic_loss']}, "
-                f"generator loss {g_loss}. Likely causes: a learning rate too high for this loss, "
-                f"a penalty weight too large, or inputs with nan/inf. Lower lr (now {opt_c.param_groups[0]['lr']}) "
-                "or check the data."
-            )
-        history.append(step=step, generator_loss=g_loss, seconds=time.perf_counter() - start, **stats)
+            stats = _critic_update(spec, generator, critic, real, opt_c, penalty_weight, clip, latent_dim)
+        g_loss = _generator_update(spec, generator, critic, opt_g, batch_size, latent_dim, real)
+        pending.append((step, time.perf_counter() - start, torch.cat([stats, g_loss.reshape(1).to(stats.dtype)])))
+        # without a callback the statistics wait on the device, FLUSH_EVERY steps at a time
+        if callback is not None or len(pending) >= FLUSH_EVERY or step == steps - 1 or (progress and step % 50 == 0):
+            flush()
         if progress and step % 50 == 0:
-            bar.set_postfix(w=f"{stats['wasserstein']:.3f}")
+            bar.set_postfix(w=f"{history.wasserstein[-1]:.3f}")
         if callback is not None and callback(step, history):
             break
+    flush()
     bar.close()
     return history
+
+
+FLUSH_EVERY = 25
+"""``train_gan`` gathers the statistics of this many generator steps before moving them off the device
+(one transfer instead of one per statistic and step); a non-finite loss is reported at the next
+transfer, naming the step where it first appeared. With a ``callback`` every step is transferred, so
+that the callback sees the whole history."""
