@@ -214,3 +214,48 @@ def test_gradient_norms_of_images_run_over_every_entry_of_a_sample():
     real, fake = x, x + 1.0
     assert penalties.gradient_penalty(critic, real, fake).item() == pytest.approx((w.norm().item() - 1) ** 2)
     assert penalties.r1_penalty(critic, x).item() == pytest.approx(w.pow(2).sum().item(), rel=1e-6)
+
+
+# ---- tests written from the mutmut run of 2026-12-01 (surviving mutants of penalties.py and losses.py)
+
+
+def test_gradient_norms_are_detached_by_default_and_zero_for_a_critic_that_ignores_x():
+    real, _ = pair(n=5, d=3)
+    norms = penalties.gradient_norms(linear_critic([1.0, 0.0, 0.0]), real)
+    assert not norms.requires_grad  # create_graph=False by default: no graph kept
+    assert penalties.gradient_norms(linear_critic([1.0, 0.0, 0.0]), real, create_graph=True).requires_grad
+    bias = nn.Parameter(torch.tensor(1.0))
+
+    def ignores_x(x):
+        return bias.expand(x.shape[0], 1)
+
+    for x in (real, torch.rand(4, 1, 3, 3, dtype=torch.float64)):
+        zero = penalties.gradient_norms(ignores_x, x)
+        assert zero.shape == (x.shape[0],) and zero.dtype == x.dtype and torch.all(zero == 0)
+
+
+def test_a_generator_makes_the_penalties_reproducible_whatever_the_global_state():
+    real, fake = pair(n=32, d=3)
+    critic = models.mlp_critic(3, hidden=8, depth=1)
+    for fn in (penalties.gradient_penalty, penalties.finite_difference_penalty):
+        values = []
+        for global_seed in (1, 2):
+            torch.manual_seed(global_seed)  # the global stream differs; the penalty must not
+            values.append(fn(critic, real, fake, generator=torch.Generator().manual_seed(5)).item())
+        assert values[0] == values[1], fn.__name__
+
+
+def test_one_sided_finite_difference_penalty_charges_only_slopes_above_one():
+    real, fake = pair(n=64, d=3)
+    flat = penalties.finite_difference_penalty(linear_critic([0.5, 0.0, 0.0]), real, fake, one_sided=True)
+    steep = penalties.finite_difference_penalty(linear_critic([2.0, 0.0, 0.0]), real, fake, one_sided=True)
+    assert flat.item() == 0.0
+    assert steep.item() > 0.0
+
+
+def test_losses_accept_a_batch_of_one():
+    from wganlib import losses
+
+    one = torch.tensor([[0.3]])
+    assert losses.wgan_critic_loss(one, one).item() == 0.0
+    assert torch.isfinite(losses.hinge_critic_loss(one, one))
