@@ -278,19 +278,19 @@ def _critic_update(spec, generator, critic, real, optimizer, weight, clip, laten
         )
     s_real, s_fake = critic(real), critic(fake)
     value = spec.critic_loss(s_real, s_fake)
-    nan = torch.full((), float("nan"), device=value.device, dtype=value.dtype)
-    penalty = grad_norm = nan
     result = _penalty(spec, critic, real, fake)
     if result is not None:
         value = value + spec.penalty_scale * weight * result.penalty
-        penalty, grad_norm = result.penalty.detach(), result.norms.detach().mean().to(value.dtype)
+        penalty, grad_norm = result.penalty.detach(), result.norms.detach().mean()
+    else:
+        penalty = grad_norm = torch.full((), float("nan"), device=value.device)
     optimizer.zero_grad(set_to_none=True)
     value.backward()
     optimizer.step()
     if clip is not None:
         clip_weights(critic, clip)
     estimate = L.wasserstein_estimate(s_real.detach(), s_fake.detach())
-    return torch.stack([value.detach(), estimate.to(value.dtype), penalty.to(value.dtype), grad_norm])
+    return torch.stack([t.to(value.dtype) for t in (value.detach(), estimate, penalty, grad_norm)])
 
 
 def generator_step(
@@ -470,17 +470,16 @@ def _loop(generator, critic, sample_real, opt_c, opt_g, dev, *, steps, loss, n_c
             return
         rows = torch.stack([row for _, _, row in pending]).tolist()
         for (step, seconds, _), values in zip(pending, rows, strict=True):
-            c_loss, estimate, penalty, grad_norm, g_loss = values
-            if not (math.isfinite(c_loss) and math.isfinite(g_loss)):
+            row = dict(zip((*_CRITIC_FIELDS, "generator_loss"), values, strict=True))
+            if not (math.isfinite(row["critic_loss"]) and math.isfinite(row["generator_loss"])):
                 pending.clear()
                 raise FloatingPointError(
-                    f"training diverged at generator step {step}: critic loss {c_loss}, "
-                    f"generator loss {g_loss}. Likely causes: a learning rate too high for this loss, "
-                    f"a penalty weight too large, or inputs with nan/inf. Lower lr (now "
+                    f"training diverged at generator step {step}: critic loss {row['critic_loss']}, "
+                    f"generator loss {row['generator_loss']}. Likely causes: a learning rate too high for "
+                    f"this loss, a penalty weight too large, or inputs with nan/inf. Lower lr (now "
                     f"{opt_c.param_groups[0]['lr']}) or check the data."
                 )
-            history.append(step=step, critic_loss=c_loss, wasserstein=estimate, penalty=penalty,
-                           grad_norm=grad_norm, generator_loss=g_loss, seconds=seconds)  # fmt: skip
+            history.append(step=step, seconds=seconds, **row)
         pending.clear()
 
     generator.train()
@@ -498,7 +497,7 @@ def _loop(generator, critic, sample_real, opt_c, opt_g, dev, *, steps, loss, n_c
         g_loss = _generator_update(spec, generator, critic, opt_g, batch_size, latent_dim, real)
         pending.append((step, time.perf_counter() - start, torch.cat([stats, g_loss.reshape(1).to(stats.dtype)])))
         # without a callback the statistics wait on the device, FLUSH_EVERY steps at a time
-        if callback is not None or len(pending) >= FLUSH_EVERY or step == steps - 1 or (progress and step % 50 == 0):
+        if callback is not None or len(pending) >= FLUSH_EVERY or (progress and step % 50 == 0):
             flush()
         if progress and step % 50 == 0:
             bar.set_postfix(w=f"{history.wasserstein[-1]:.3f}")
