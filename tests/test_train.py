@@ -425,3 +425,127 @@ def test_batched_history_equals_the_step_by_step_one():
                           callback=lambda step, h: None)  # fmt: skip
     for key in ("critic_loss", "generator_loss", "wasserstein", "penalty", "grad_norm"):
         assert getattr(a, key) == getattr(b, key), key
+
+
+# --- tests from the mutmut run on train.py: each kills surviving mutants named in its comment ---
+
+
+def test_history_plot_passes_its_options_on():
+    # History.plot(**kwargs) forwards title= and smooth= to plot.training_curves
+    import matplotlib.pyplot as plt
+
+    h = History()
+    for step in range(6):
+        h.append(step=step, critic_loss=float(step), generator_loss=-float(step), wasserstein=1.0,
+                 penalty=float("nan"), grad_norm=float("nan"), seconds=0.1 * step)  # fmt: skip
+    fig = h.plot(title="my run", smooth=3)
+    try:
+        assert fig._suptitle is not None and fig._suptitle.get_text() == "my run"
+        assert len(fig.axes[0].lines[0].get_xdata()) == 4  # a moving average of 3 over 6 steps
+    finally:
+        plt.close(fig)
+
+
+def test_critic_step_errors_name_the_loss_and_what_was_given():
+    g, c = small_pair()
+    opt = torch.optim.SGD(c.parameters(), lr=0.0)
+    with pytest.raises(ValueError, match=r"^clip=0.01 with loss='hinge': only loss='wgan' clips"):
+        wganlib.critic_step(g, c, eight(8), opt, loss="hinge", clip=0.01)
+    with pytest.raises(ValueError, match=r"^penalty_weight=1.0 with loss='hinge', which has no penalty"):
+        wganlib.critic_step(g, c, eight(8), opt, loss="hinge", penalty_weight=1.0)
+    with pytest.raises(TypeError, match=r"^real must be a torch.Tensor of samples, got ndarray$"):
+        wganlib.critic_step(g, c, eight(8).numpy(), opt)
+
+
+class _LinearFreeGenerator(torch.nn.Module):
+    """z @ W with a (3, 2) weight: no nn.Linear, so latent_dim cannot be inferred and must be given."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.randn(3, 2, generator=torch.Generator().manual_seed(0)))
+
+    def forward(self, z):
+        return z @ self.weight
+
+
+def test_steps_use_the_latent_dim_they_are_given():
+    g, (_, c) = _LinearFreeGenerator(), small_pair()
+    with pytest.raises(ValueError, match="cannot infer latent_dim"):  # the case latent_dim= is for
+        wganlib.generator_step(g, c, torch.optim.SGD(g.parameters(), lr=0.0), batch_size=8)
+    stats = wganlib.critic_step(g, c, eight(8), torch.optim.SGD(c.parameters(), lr=0.0), latent_dim=3)
+    assert math.isfinite(stats["critic_loss"])
+    loss = wganlib.generator_step(g, c, torch.optim.SGD(g.parameters(), lr=0.0), batch_size=8, latent_dim=3)
+    assert math.isfinite(loss)
+
+
+def test_generator_step_names_a_bad_batch_size():
+    g, c = small_pair()
+    with pytest.raises(ValueError, match=r"^batch_size must be a positive int, got 0$"):
+        wganlib.generator_step(g, c, torch.optim.SGD(g.parameters(), lr=0.0), batch_size=0)
+
+
+def test_generator_step_draws_the_noise_like_the_like_tensor():
+    class Recording(torch.nn.Module):  # float32 weights, any input dtype: records what it was given
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(2, 2)
+
+        def forward(self, z):
+            self.seen = z.dtype
+            return self.lin(z.float())
+
+    g, (_, c) = Recording(), small_pair()
+    opt = torch.optim.SGD(g.parameters(), lr=0.0)
+    wganlib.generator_step(g, c, opt, batch_size=4)
+    assert g.seen == torch.float32  # like the generator's weights
+    wganlib.generator_step(g, c, opt, batch_size=4, like=torch.zeros(1, dtype=torch.float64))
+    assert g.seen == torch.float64  # like `like`, as documented
+
+
+@pytest.mark.parametrize("batch_size", [1, 16])
+def test_a_scalar_from_sample_real_is_zero_rows(batch_size):
+    g, c = small_pair()
+    cause = rf"^sample_real\({batch_size}\) returned 0 rows \(shape \(\)\)"
+    with pytest.raises(ValueError, match=cause):
+        wganlib.train_gan(g, c, lambda n: torch.tensor(0.5), steps=1, batch_size=batch_size, progress=False)
+
+
+def test_one_dimensional_samples_count_one_row_per_value():
+    # data of shape (n,): n samples of one number each, with networks that take and make (n,)
+    torch.manual_seed(0)
+    g = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.Flatten(0))
+    c = torch.nn.Sequential(torch.nn.Unflatten(0, (-1, 1)), torch.nn.Linear(1, 8), torch.nn.ReLU(),
+                            torch.nn.Linear(8, 1))  # fmt: skip
+    h = wganlib.train_gan(g, c, lambda n: torch.randn(n) + 3.0, steps=2, loss="nsgan", batch_size=16,
+                          latent_dim=2, progress=False)  # fmt: skip
+    assert len(h) == 2
+    with pytest.raises(ValueError, match=r"^sample_real\(16\) returned 10 rows \(shape \(10,\)\)"):
+        wganlib.train_gan(
+            g, c, lambda n: torch.randn(10), steps=1, loss="nsgan", batch_size=16, progress=False
+        )
+
+
+def test_a_generator_loss_that_alone_diverges_stops_at_its_step():
+    # lr 1e30: the first critic update makes the critic's weights huge, so the critic loss of step 0
+    # (computed before that update) is finite but the generator loss of step 0 is nan
+    g, c = small_pair()
+    with pytest.raises(
+        FloatingPointError, match=r"diverged at generator step 0: critic loss [0-9.]+, generator loss nan"
+    ):
+        wganlib.train_gan(g, c, eight, steps=1, n_critic=1, batch_size=16, lr=1e30, seed=0, progress=False)
+
+
+def test_every_history_column_has_one_value_per_step():
+    g, c = small_pair()
+    h = wganlib.train_gan(g, c, eight, steps=3, n_critic=1, batch_size=8, seed=0, progress=False)
+    assert {key: len(v) for key, v in h.as_dict().items()} == dict.fromkeys(h.as_dict(), 3)
+    assert 0 <= h.seconds[0] <= h.seconds[1] <= h.seconds[2]
+
+
+def test_progress_bar_is_shown_with_the_loss_and_only_when_asked(capsys):
+    # progress=True shows a bar labelled with the loss even when stderr is not a terminal (a CI log)
+    g, c = small_pair()
+    wganlib.train_gan(g, c, eight, steps=2, n_critic=1, batch_size=8, loss="hinge", progress=True)
+    assert "train hinge" in capsys.readouterr().err
+    wganlib.train_gan(g, c, eight, steps=2, n_critic=1, batch_size=8, loss="hinge", progress=False)
+    assert capsys.readouterr().err == ""
