@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 JB     := $(BIN)/jupyter-book
 STRICT := -W -n --keep-going
 
-.PHONY: all venv book test unit notebooks structure browser lint workflows links student repository bench robustness clean
+.PHONY: all venv book test unit notebooks structure browser lint workflows links student repository bench protein-study robustness clean
 
 all: test
 
@@ -69,6 +69,12 @@ browser: structure
 ## make bench: speed and quality against the reference; rewrites benchmarks/README.md (about 20 min)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --book
+
+## make protein-study: chapter 6's full comparison (20 draws per k and kind of split; about 40 min on 2 cores);
+## rewrites wganlib/results/protein_study.csv, which the chapter reads, and benchmarks/protein_study.md.
+## Needed after any change to wganlib/augment.py (a unit test and the chapter check its protocol fingerprint).
+protein-study: $(STAMP)
+	$(BIN)/python benchmarks/protein_study.py --jobs 2
 
 ## make robustness: every chapter through nbval at seed offsets 0-3 (WGANLIB_SEED_OFFSET); the table of
 ## failing cells goes into benchmarks/README.md. Not part of `make test` (four times the book's run time).

@@ -152,3 +152,33 @@ def test_exercise_check_accepts_reference_and_explains_stubs(capsys):
         exercises.CheckFailed, match="is not implemented yet: replace `raise NotImplementedError"
     ):
         exercises.check_loo_1nn_accuracy(stub)
+
+
+def test_kmer_clusters_link_close_variants_and_chains():
+    seqs = ["GLFDIIKKIAESF", "GLFDIIKKIAESW", "GLFDIIKKIAQSW", "KWKLFKKIGAVLKVL", "AC"]
+    g = P.kmer_clusters(seqs)
+    assert g.shape == (5,) and g[0] == g[1] == g[2]  # one substitution each: a chain, one cluster
+    assert len({g[0], g[3], g[4]}) == 3  # unrelated sequences and one shorter than k stay alone
+    assert (P.kmer_clusters(seqs, threshold=1.0) == np.arange(5)).all()  # only identical k-mer sets link
+    for bad in ({"k": 0}, {"threshold": 0}, {"threshold": 1.5}):
+        with pytest.raises(ValueError):
+            P.kmer_clusters(seqs, **bad)
+    with pytest.raises(ValueError, match="non-empty list of strings"):
+        P.kmer_clusters([])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_cluster_split_keeps_every_cluster_on_one_side(amp, seed):
+    seqs, y = amp
+    g = P.kmer_clusters(seqs)
+    split = P.scarce_split(y, 10, seed=seed, test_seed=seed, groups=g)
+    train_pos = split.train[y[split.train] == 1]
+    assert len(split.test) == 600 and (y[split.test] == 1).sum() == 300 and len(split.train) == 410
+    assert not np.isin(g[split.test], g[split.train]).any()  # no relative of a test sequence trains
+    assert not np.isin(g[split.reserve], g[train_pos]).any()  # the reserve is unseen in the same sense
+    assert (y[split.reserve] == 1).all() and not np.isin(split.reserve, split.train).any()
+    # a random split does put relatives of test sequences into training
+    plain = P.scarce_split(y, 10, seed=seed, test_seed=seed)
+    assert np.isin(g[plain.test], g[plain.train]).any()
+    with pytest.raises(ValueError, match="one cluster id per label"):
+        P.scarce_split(y, 10, groups=g[:-1])

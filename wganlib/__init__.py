@@ -4,7 +4,7 @@ Modules: ``runtime`` (the device and seeds: ``device``, ``seed``, ``generator``,
 ``WGANLIB_SEED_OFFSET`` shifts every seed of the book), ``data`` (toy distributions), ``models`` (MLPs), ``losses``,
 ``penalties``, ``transport`` (exact optimal transport), ``train`` (``critic_step``,
 ``generator_step``, ``train_gan``), ``metrics``, ``plot``, ``exercises`` (self-checks), and, imported
-on demand because it needs the ``proteins`` extra, ``proteins``. The library never picks a device,
+on demand because they need the ``proteins`` extra, ``proteins`` and ``augment`` (chapter 6). The library never picks a device,
 reseeds or restyles plots by itself.
 """
 

@@ -18,6 +18,7 @@ __all__ = [
     "ModeCoverage",
     "mode_coverage",
     "gradient_norm_stats",
+    "paired_bootstrap",
     "loo_1nn_accuracy",
     "frechet_distance",
     "gaussian_frechet_distance",
@@ -364,3 +365,24 @@ class ImageJudge:
             memorisation=float(np.median(near) / np.median(self._reference_nearest)),
             copied=float(np.mean(near < np.quantile(self._reference_nearest, 0.01))),
         )
+
+
+def paired_bootstrap(a, b, *, n_boot: int = 10_000, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """Mean of the paired differences ``a - b`` and its bootstrap percentile interval.
+
+    ``a`` and ``b`` hold one score per draw (the same draws, in the same order). The draws are
+    resampled with replacement ``n_boot`` times; the interval holds the central ``level`` of the
+    resampled means. A difference is supported when the interval excludes zero.
+    ``seed`` is used as given (not shifted by the book's offset), so a table is reproducible.
+    """
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if x.ndim != 1 or x.shape != y.shape or len(x) < 2:
+        raise ValueError(f"a and b must be 1-D, of one length >= 2 (paired draws); got {x.shape} and {y.shape}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level!r}")
+    d = x - y
+    idx = np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))
+    means = d[idx].mean(1)
+    tail = (1 - level) / 2
+    lo, hi = np.quantile(means, [tail, 1 - tail])
+    return float(d.mean()), float(lo), float(hi)

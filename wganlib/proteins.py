@@ -29,6 +29,7 @@ __all__ = [
     "cache_dir",
     "featurize",
     "feature_names",
+    "kmer_clusters",
     "load_features",
     "load_peptides",
     "loo_1nn_accuracy",
@@ -238,6 +239,7 @@ def scarce_split(
     n_test: int = 300,
     seed: int = 0,
     test_seed: int = 12345,
+    groups: np.ndarray | None = None,
 ) -> ScarceSplit:
     """Split a labelled set into a balanced test set and a training set with only ``k`` positives.
 
@@ -254,6 +256,11 @@ def scarce_split(
         Seeds the draw of the training set (different seeds, different training sets).
     test_seed : int
         Seeds the draw of the test set, which is the same for every ``seed`` and ``k``.
+    groups : array of ints, shape (n,), optional
+        A cluster id per sequence (e.g. :func:`kmer_clusters`). Given, every split respects the
+        clusters: the test set is drawn from whole clusters (members of those clusters that are not
+        drawn into the test set are left out of everything), and the reserve holds only positives
+        whose cluster has no training positive. Without it the draws are plain random ones.
 
     Returns
     -------
@@ -272,10 +279,24 @@ def scarce_split(
             f"n_test={n_test} leaves no training data: there are {len(pos)} positives and {len(neg)} negatives"
         )
     trng = np.random.default_rng(test_seed)
-    test_pos = trng.choice(pos, n_test, replace=False)
-    test_neg = trng.choice(neg, n_test, replace=False)
-    pool_pos = np.setdiff1d(pos, test_pos)
-    pool_neg = np.setdiff1d(neg, test_neg)
+    if groups is None:
+        test_pos = trng.choice(pos, n_test, replace=False)
+        test_neg = trng.choice(neg, n_test, replace=False)
+        pool_pos = np.setdiff1d(pos, test_pos)
+        pool_neg = np.setdiff1d(neg, test_neg)
+    else:
+        g = np.asarray(groups)
+        if g.shape != y.shape:
+            raise ValueError(f"groups must give one cluster id per label: shape {g.shape}, labels {y.shape}")
+        # whole clusters, in random order, go to the test side until it holds n_test of each class
+        test_side = np.zeros(len(y), dtype=bool)
+        for cluster in trng.permutation(np.unique(g)):
+            if (y[test_side] == 1).sum() >= n_test and (y[test_side] == 0).sum() >= n_test:
+                break
+            test_side |= g == cluster
+        test_pos = trng.choice(np.flatnonzero(test_side & (y == 1)), n_test, replace=False)
+        test_neg = trng.choice(np.flatnonzero(test_side & (y == 0)), n_test, replace=False)
+        pool_pos, pool_neg = np.flatnonzero(~test_side & (y == 1)), np.flatnonzero(~test_side & (y == 0))
     if k > len(pool_pos):
         raise ValueError(
             f"k={k} is larger than the {len(pool_pos)} positives left after the test set "
@@ -288,13 +309,50 @@ def scarce_split(
     rng = np.random.default_rng(seed)
     train_pos = rng.choice(pool_pos, k, replace=False)
     train_neg = rng.choice(pool_neg, n_negatives, replace=False)
+    reserve = np.setdiff1d(pool_pos, train_pos)
+    if groups is not None:  # unseen means: no relative among the training positives either
+        reserve = reserve[~np.isin(g[reserve], g[train_pos])]
     return ScarceSplit(
         train=np.sort(np.concatenate([train_pos, train_neg])),
         test=np.sort(np.concatenate([test_pos, test_neg])),
-        reserve=np.setdiff1d(pool_pos, train_pos),
+        reserve=reserve,
         k=int(k),
         seed=int(seed),
     )
+
+
+def kmer_clusters(sequences: Sequence[str], *, k: int = 3, threshold: float = 0.3) -> np.ndarray:
+    """Cluster sequences by shared k-mers: a cluster id per sequence (0, 1, ...).
+
+    Two sequences are linked when the Jaccard similarity of their sets of k-mers (substrings of
+    length ``k``) is at least ``threshold``; clusters are the connected components of these links
+    (single linkage), so a chain of close variants ends up in one cluster. A fast, alignment-free
+    stand-in for clustering by sequence identity (as CD-HIT does), meant for splits in which near-
+    identical variants never sit on both sides. Sequences shorter than ``k`` form their own clusters.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    seqs = list(sequences)
+    if not seqs or not all(isinstance(q, str) for q in seqs):
+        raise ValueError("sequences must be a non-empty list of strings")
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"k must be an int >= 1, got {k!r}")
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must lie in (0, 1], got {threshold!r}")
+    # one row per sequence, one column per k-mer, 1 where the sequence contains it
+    vectorizer = CountVectorizer(analyzer="char", ngram_range=(k, k), lowercase=False, binary=True)
+    padded = [q if len(q) >= k else "" for q in seqs]
+    if not any(padded):
+        return np.arange(len(seqs))
+    kmers = vectorizer.fit_transform(padded).astype(np.float64)
+    size = np.asarray(kmers.sum(1)).ravel()
+    shared = (kmers @ kmers.T).tocoo()  # k-mers in common, for every pair that has any
+    union = size[shared.row] + size[shared.col] - shared.data
+    linked = (shared.data >= threshold * union) & (shared.row != shared.col)
+    graph = csr_matrix((np.ones(linked.sum()), (shared.row[linked], shared.col[linked])), shape=(len(seqs),) * 2)
+    return connected_components(graph, directed=False)[1]
 
 
 def loo_1nn_accuracy(real, synthetic) -> float:
