@@ -125,3 +125,12 @@ def test_gan_runs_on_the_given_device():
     gan = A.train_ffpredgan(X[y == 1], seed=0, steps=20, hidden=8, depth=1, snapshot_every=10, device="cpu")
     assert next(gan.generator.parameters()).device == torch.device("cpu")
 
+
+
+def test_committed_study_was_made_by_this_protocol():
+    """Chapter 6 reads the committed study; a change to the protocol's code must come with a rerun of
+    ``benchmarks/protein_study.py`` (the chapter checks the same)."""
+    first = A.study_path().read_text().splitlines()[0]
+    assert first == f"# protocol: {A.protocol_fingerprint()}", (
+        "wganlib/results/protein_study.csv was made by other code: rerun benchmarks/protein_study.py"
+    )
