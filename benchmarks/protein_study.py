@@ -130,6 +130,9 @@ def main(argv=None) -> int:
             return 1
         rows = []  # made by other code: start again
     command = "python benchmarks/protein_study.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.summary_only and args.out.exists():  # the rows were made by the command in the csv's header
+        made = [ln for ln in args.out.read_text().splitlines()[:2] if ln.startswith("# made by: ")]
+        command = made[0].removeprefix("# made by: ") if made else command
     if not args.summary_only:
         done = {(r["split"], int(r["k"]), int(r["draw"])) for r in rows}
         todo = [(s, k, d) for s in args.splits for k in args.ks for d in range(args.draws) if (s, k, d) not in done]
@@ -152,8 +155,9 @@ def main(argv=None) -> int:
         "# Chapter 6's study: augmentation against a scarce positive class\n\n"
         f"Made by `{command}` (protocol {fingerprint}); one row per draw in "
         "`wganlib/results/protein_study.csv`. Means over draws; paired differences with bootstrap 95% "
-        "intervals (`wganlib.metrics.paired_bootstrap`). A difference is supported only where its "
-        "interval excludes zero.\n" + text
+        "intervals (`wganlib.metrics.paired_bootstrap`). The intervals give sizes; chapter 6 decides which "
+        "differences are shown with paired sign-flip tests and the Benjamini-Hochberg procedure at a 5% "
+        "false discovery rate over the 84 comparisons of each kind of split.\n" + text
     )
     print(text)
     return 0

@@ -134,3 +134,22 @@ def test_committed_study_was_made_by_this_protocol():
     assert first == f"# protocol: {A.protocol_fingerprint()}", (
         "wganlib/results/protein_study.csv was made by other code: rerun benchmarks/protein_study.py"
     )
+
+
+def test_paired_permutation_p_and_benjamini_hochberg():
+    from wganlib.metrics import benjamini_hochberg, paired_permutation_p
+
+    r = np.random.default_rng(0)
+    a = r.standard_normal(20)
+    assert paired_permutation_p(a + 1.0, a) < 1e-3  # a constant shift of 1 in 20 draws
+    assert paired_permutation_p(a, a) == 1.0  # no difference at all
+    p_null = [paired_permutation_p(r.standard_normal(20), r.standard_normal(20), n_perm=2000, seed=i) for i in range(40)]
+    assert 0.2 < np.mean(np.array(p_null) < 0.5) < 0.8  # roughly uniform under the null
+    with pytest.raises(ValueError, match="paired draws"):
+        paired_permutation_p([1.0, 2.0], [1.0])
+    # Benjamini-Hochberg at q = 0.05, m = 4: thresholds 0.0125, 0.025, 0.0375, 0.05
+    assert benjamini_hochberg([0.01, 0.02, 0.03, 0.5]).tolist() == [True, True, True, False]
+    assert benjamini_hochberg([0.02, 0.03, 0.04, 0.5]).tolist() == [False, False, False, False]
+    assert benjamini_hochberg([0.5, 0.001]).tolist() == [False, True]  # order preserved
+    with pytest.raises(ValueError, match="non-empty"):
+        benjamini_hochberg([])

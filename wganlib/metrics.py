@@ -19,6 +19,8 @@ __all__ = [
     "mode_coverage",
     "gradient_norm_stats",
     "paired_bootstrap",
+    "paired_permutation_p",
+    "benjamini_hochberg",
     "loo_1nn_accuracy",
     "frechet_distance",
     "gaussian_frechet_distance",
@@ -386,3 +388,35 @@ def paired_bootstrap(a, b, *, n_boot: int = 10_000, level: float = 0.95, seed: i
     tail = (1 - level) / 2
     lo, hi = np.quantile(means, [tail, 1 - tail])
     return float(d.mean()), float(lo), float(hi)
+
+
+def paired_permutation_p(a, b, *, n_perm: int = 20_000, seed: int = 0) -> float:
+    """Two-sided p-value for a mean paired difference ``a - b`` of zero, by random sign flips.
+
+    Under the null hypothesis each draw's difference is as likely to have either sign; the p-value is
+    the share of ``n_perm`` sign-flipped means at least as far from zero as the observed one (counting
+    the observed one, so it is never 0). ``seed`` is used as given, so a table is reproducible.
+    """
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if x.ndim != 1 or x.shape != y.shape or len(x) < 2:
+        raise ValueError(f"a and b must be 1-D, of one length >= 2 (paired draws); got {x.shape} and {y.shape}")
+    d = x - y
+    signs = np.random.default_rng(seed).choice([-1.0, 1.0], size=(n_perm, len(d)))
+    null = np.abs((signs * d).mean(1))
+    observed = abs(d.mean())
+    return float((1 + np.sum(null >= observed - 1e-12 * max(1.0, observed))) / (n_perm + 1))
+
+
+def benjamini_hochberg(pvalues, *, q: float = 0.05) -> np.ndarray:
+    """Which of a family of tests to call discoveries at a false discovery rate ``q`` (Benjamini &
+    Hochberg 1995): sort the p-values, find the largest rank i with p_(i) <= q i / m, and reject the
+    i smallest. Returns a boolean array in the order of ``pvalues``."""
+    p = np.asarray(pvalues, dtype=np.float64)
+    if p.ndim != 1 or len(p) == 0 or ((p < 0) | (p > 1)).any():
+        raise ValueError("pvalues must be a non-empty 1-D array of numbers in [0, 1]")
+    order = np.argsort(p, kind="stable")
+    passed = p[order] <= q * np.arange(1, len(p) + 1) / len(p)
+    reject = np.zeros(len(p), dtype=bool)
+    if passed.any():
+        reject[order[: np.flatnonzero(passed).max() + 1]] = True
+    return reject
