@@ -1,5 +1,6 @@
 import copy
 import math
+import re
 
 import pytest
 import torch
@@ -7,7 +8,7 @@ from torch.optim.optimizer import register_optimizer_step_post_hook
 
 import wganlib
 from wganlib import data, metrics, models
-from wganlib.train import LOSSES, History
+from wganlib.train import LOSSES, History, make_optimizer
 
 
 def eight(n):
@@ -549,3 +550,163 @@ def test_progress_bar_is_shown_with_the_loss_and_only_when_asked(capsys):
     assert "train hinge" in capsys.readouterr().err
     wganlib.train_gan(g, c, eight, steps=2, n_critic=1, batch_size=8, loss="hinge", progress=False)
     assert capsys.readouterr().err == ""
+
+
+# --- tests that pin behaviour found by mutation testing -------------------------------------------
+
+
+def _param():
+    return [torch.nn.Parameter(torch.zeros(2))]
+
+
+@pytest.mark.parametrize("name", ["adam", "rmsprop", "sgd"])
+@pytest.mark.parametrize("lr", [float("inf"), True, -1, "0.1"])
+def test_make_optimizer_refuses_a_bad_learning_rate_by_name(name, lr):
+    betas = (0.0, 0.9) if name == "adam" else None
+    message = "a learning rate must be a finite number >= 0, got " + re.escape(repr(lr)) + "$"
+    with pytest.raises(ValueError, match=message):
+        make_optimizer(name, _param(), lr, betas)
+
+
+@pytest.mark.parametrize("name, cls", [("adam", torch.optim.Adam), ("rmsprop", torch.optim.RMSprop),
+                                       ("sgd", torch.optim.SGD)])  # fmt: skip
+def test_make_optimizer_builds_each_optimizer_with_its_learning_rate(name, cls):
+    params = _param()
+    opt = make_optimizer(name, params, 0.0123, None)
+    assert type(opt) is cls and opt.param_groups[0]["lr"] == 0.0123
+    assert opt.param_groups[0]["params"] == params
+    if name == "adam":  # betas=None: the WGAN-GP default (0, 0.9)
+        assert opt.param_groups[0]["betas"] == (0.0, 0.9)
+    else:
+        with pytest.raises(ValueError, match=rf"betas=\(0.5, 0.9\) with optimizer='{name}'"):
+            make_optimizer(name, _param(), 0.01, (0.5, 0.9))
+
+
+def test_noise_follows_the_generators_parameters_or_defaults_to_the_cpu():
+    from wganlib.train import _noise
+
+    z = _noise(4, 3, torch.nn.Identity())  # no parameters: the CPU and the default dtype
+    assert z.shape == (4, 3) and z.device.type == "cpu" and z.dtype == torch.get_default_dtype()
+    g, c = small_pair()
+    g, c = g.double(), c.double()
+    assert _noise(4, 2, g).dtype == torch.float64
+    loss = wganlib.generator_step(g, c, torch.optim.SGD(g.parameters(), lr=0.0), batch_size=8)
+    assert math.isfinite(loss)
+
+
+def test_generator_step_leaves_the_critics_gradients_alone():
+    g, c = small_pair()
+    wganlib.generator_step(g, c, torch.optim.SGD(g.parameters(), lr=0.0), batch_size=8)
+    assert all(p.grad is None for p in c.parameters())
+    assert all(p.requires_grad for p in c.parameters())
+
+
+def test_train_gan_defaults_to_batches_of_256():
+    g, c = small_pair(hidden=4)
+    sizes = []
+    wganlib.train_gan(g, c, lambda n: sizes.append(n) or eight(n), steps=1, n_critic=1, progress=False)
+    assert sizes == [256]
+
+
+def test_train_gan_shows_progress_by_default(capsys):
+    g, c = small_pair(hidden=4)
+    wganlib.train_gan(g, c, eight, steps=1, n_critic=1, batch_size=8, loss="hinge")
+    assert "train hinge" in capsys.readouterr().err
+
+
+def test_train_gan_errors_name_the_setting_and_the_loss():
+    g, c = small_pair(hidden=4)
+    with pytest.raises(ValueError, match="^n_critic must be a positive int, got 0$"):
+        wganlib.train_gan(g, c, eight, steps=1, n_critic=0, progress=False)
+    with pytest.raises(ValueError, match="^batch_size must be a positive int, got 0$"):
+        wganlib.train_gan(g, c, eight, steps=1, batch_size=0, progress=False)
+    with pytest.raises(ValueError, match="^clip=0.5 with loss='hinge'"):
+        wganlib.train_gan(g, c, eight, steps=1, loss="hinge", clip=0.5, progress=False)
+    with pytest.raises(ValueError, match="^penalty_weight=1.0 with loss='hinge'"):
+        wganlib.train_gan(g, c, eight, steps=1, loss="hinge", penalty_weight=1.0, progress=False)
+
+
+def test_train_gan_accepts_batchnorm_in_a_critic_without_penalty():
+    g, bn = small_pair(hidden=4, norm="batch")
+    h = wganlib.train_gan(g, bn, eight, steps=1, n_critic=1, batch_size=8, loss="hinge", progress=False)
+    assert len(h) == 1
+
+
+def _record_betas(monkeypatch):
+    seen = []
+    real = wganlib.train.make_optimizer
+
+    def spy(name, params, lr, betas=(0.0, 0.9)):
+        opt = real(name, params, lr, betas)
+        seen.append((name, opt.param_groups[0].get("betas")))
+        return opt
+
+    monkeypatch.setattr(wganlib.train, "make_optimizer", spy)
+    return seen
+
+
+def test_train_gan_gives_both_optimizers_the_losss_betas(monkeypatch):
+    seen = _record_betas(monkeypatch)
+    g, c = small_pair(hidden=4)
+    wganlib.train_gan(g, c, eight, steps=1, n_critic=1, batch_size=8, loss="gan", progress=False)
+    assert seen == [("adam", (0.5, 0.999))] * 2  # DCGAN's
+    seen.clear()
+    wganlib.train_gan(g, c, eight, steps=1, n_critic=1, batch_size=8, betas=(0.3, 0.8), progress=False)
+    assert seen == [("adam", (0.3, 0.8))] * 2
+    seen.clear()  # loss="wgan" has no betas (RMSProp): with Adam, the WGAN-GP default (0, 0.9)
+    wganlib.train_gan(g, c, eight, steps=1, n_critic=1, batch_size=8, loss="wgan", optimizer="adam",
+                      progress=False)  # fmt: skip
+    assert seen == [("adam", (0.0, 0.9))] * 2
+
+
+class _LaterInputGenerator(torch.nn.Module):
+    """The first nn.Linear registered (4 -> 2) is not the input layer (3 -> 4)."""
+
+    def __init__(self):
+        super().__init__()
+        self.out = torch.nn.Linear(4, 2)
+        self.inp = torch.nn.Linear(3, 4)
+
+    def forward(self, z):
+        return self.out(torch.relu(self.inp(z)))
+
+
+def test_train_gan_uses_the_latent_dim_it_is_given():
+    _, c = small_pair(hidden=4)
+    h = wganlib.train_gan(_LaterInputGenerator(), c, eight, steps=1, n_critic=1, batch_size=8, latent_dim=3,
+                          progress=False)  # fmt: skip
+    assert len(h) == 1
+
+
+def test_train_gan_moves_both_models_to_the_device_given():
+    g, c = small_pair(hidden=4)
+    h = wganlib.train_gan(g, c, eight, steps=1, n_critic=1, batch_size=8, device="cpu", progress=False)
+    assert len(h) == 1
+    g, c = small_pair(hidden=4)
+    with pytest.raises(Exception):  # noqa: B017 - the meta device has no values to report
+        wganlib.train_gan(g, c, eight, steps=1, n_critic=1, batch_size=8, device="meta", progress=False)
+    assert {p.device.type for m in (g, c) for p in m.parameters()} == {"meta"}
+
+
+def test_sample_real_returning_a_list_is_named():
+    g, c = small_pair(hidden=4)
+    with pytest.raises(TypeError, match="^sample_real must return a torch.Tensor, got list$"):
+        wganlib.train_gan(g, c, lambda n: [0.0] * n, steps=1, n_critic=1, batch_size=8, progress=False)
+
+
+def test_history_seconds_count_from_the_start():
+    g, c = small_pair(hidden=4)
+    h = wganlib.train_gan(g, c, eight, steps=2, n_critic=1, batch_size=8, progress=False)
+    assert 0 <= h.seconds[0] <= h.seconds[1] < 60
+
+
+def test_callback_sees_the_whole_history_at_every_step():
+    g, c = small_pair(hidden=4)
+    seen = []
+
+    def callback(step, history):
+        assert isinstance(history, History)
+        seen.append((step, len(history), history.step[-1]))
+
+    wganlib.train_gan(g, c, eight, steps=3, n_critic=1, batch_size=8, progress=False, callback=callback)
+    assert seen == [(0, 1, 0), (1, 2, 1), (2, 3, 2)]
