@@ -710,3 +710,36 @@ def test_callback_sees_the_whole_history_at_every_step():
 
     wganlib.train_gan(g, c, eight, steps=3, n_critic=1, batch_size=8, progress=False, callback=callback)
     assert seen == [(0, 1, 0), (1, 2, 1), (2, 3, 2)]
+
+
+@pytest.mark.parametrize("loss", [name for name, spec in LOSSES.items() if spec.penalty])
+def test_default_penalty_weight_is_the_losss_own(loss):
+    """Without penalty_weight= the loss table's weight is used (10 for wgan-gp, ...), not 0."""
+    g, c = small_pair(seed=3)
+    real = _batches(64)
+    opt = torch.optim.SGD(c.parameters(), lr=0.0)
+    torch.manual_seed(11)
+    default = wganlib.critic_step(g, c, real, opt, loss=loss)
+    torch.manual_seed(11)
+    explicit = wganlib.critic_step(g, c, real, opt, loss=loss, penalty_weight=LOSSES[loss].penalty_weight)
+    torch.manual_seed(11)
+    zero = wganlib.critic_step(g, c, real, opt, loss=loss, penalty_weight=0.0)
+    assert default["critic_loss"] == pytest.approx(explicit["critic_loss"], rel=1e-6)
+    assert default["critic_loss"] != pytest.approx(zero["critic_loss"], rel=1e-3)
+
+
+def test_clip_and_penalty_weight_refuse_bad_values_with_a_message():
+    g, c = small_pair(seed=3)
+    opt = torch.optim.SGD(c.parameters(), lr=0.0)
+    for bad in (True, 0.0, -1.0, float("inf"), "0.01"):
+        with pytest.raises(ValueError, match=r"^clip must be a positive number \(the paper's 0.01\), got"):
+            wganlib.critic_step(g, c, _batches(8), opt, loss="wgan", clip=bad)
+    for bad in (True, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="^penalty_weight must be a finite number >= 0, got"):
+            wganlib.critic_step(g, c, _batches(8), opt, loss="wgan-gp", penalty_weight=bad)
+    with pytest.raises(ValueError, match=r"this loss never clips\); drop clip="):
+        wganlib.critic_step(g, c, _batches(8), opt, loss="hinge", clip=0.01)
+    with pytest.raises(ValueError, match=r"a penalised critic is not clipped\); drop clip="):
+        wganlib.critic_step(g, c, _batches(8), opt, loss="wgan-gp", clip=0.01)
+    with pytest.raises(ValueError, match=r"or choose a penalised loss \('wgan-gp', 'wgan-fd', 'r1'\)$"):
+        wganlib.critic_step(g, c, _batches(8), opt, loss="hinge", penalty_weight=1.0)
