@@ -161,7 +161,8 @@ def unrouted_seeds(code):
     A library's seeding call (torch.manual_seed, Generator().manual_seed, np.random.default_rng, random.seed)
     and a `seed=` / `random_state=` / `test_seed=` argument of any function the notebook does not define itself
     must receive `wganlib.seed(...)`; `wganlib.generator(s)`, `wganlib.rng(s)` and `wganlib.seed_everything(s)`
-    route their seed themselves. A function defined in the notebook may take a seed as it likes, since the calls
+    route their seed themselves, and so do the functions of `wganlib.augment` (imported as `augment`), whose
+    `seed=` is a book seed that they shift. A function defined in the notebook may take a seed as it likes, since the calls
     it makes are checked here in turn.
     """
     code = re.sub(r"^(\s*)[%!].*$", r"\1pass", code, flags=re.M)  # IPython magics
@@ -177,6 +178,8 @@ def unrouted_seeds(code):
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "wganlib":
             if func.attr in {"seed", "generator", "rng", "seed_everything"}:
                 continue
+        if isinstance(func, ast.Attribute) and ast.unparse(func.value) in {"augment", "wganlib.augment"}:
+            continue  # wganlib.augment shifts its seeds itself
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
         args = []
         if name in SEEDING_CALLS and node.args:
@@ -196,6 +199,7 @@ def test_unrouted_seeds_are_found():
     assert unrouted_seeds("def f(s):\n    return wganlib.train_gan(g, c, s, seed=s)")
     assert not unrouted_seeds("torch.manual_seed(wganlib.seed(0))\nrng = wganlib.rng(2)\ng = wganlib.generator(s)")
     assert not unrouted_seeds("def fit(seed=0):\n    pass\n\nfit(seed=1)\nwganlib.seed_everything(0)")
+    assert not unrouted_seeds("augment.smote(x, 5, seed=3)\nwganlib.augment.evaluate('SMOTE', seed=1)")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids(CHAPTERS))

@@ -14,6 +14,9 @@ seen few real ones. Answering it honestly takes more care than training the GAN:
 lists the methods. The GAN is trained as in FFPredGAN: a WGAN-GP on the positives alone, full
 batch, and the generator snapshot whose leave-one-out 1-NN accuracy against its training positives
 is closest to 0.5 (:func:`train_ffpredgan`). Needs scikit-learn (the ``proteins`` extra).
+
+Every ``seed=`` of this module is a book seed: the functions shift it by ``WGANLIB_SEED_OFFSET``
+themselves, so pass ``seed=k``, not ``seed=wganlib.seed(k)``.
 """
 
 from __future__ import annotations
