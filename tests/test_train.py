@@ -743,3 +743,73 @@ def test_clip_and_penalty_weight_refuse_bad_values_with_a_message():
         wganlib.critic_step(g, c, _batches(8), opt, loss="wgan-gp", clip=0.01)
     with pytest.raises(ValueError, match=r"or choose a penalised loss \('wgan-gp', 'wgan-fd', 'r1'\)$"):
         wganlib.critic_step(g, c, _batches(8), opt, loss="hinge", penalty_weight=1.0)
+
+
+# PyTorch's meta device stands in for a GPU: a tensor on it has a shape and a dtype but no data, and
+# mixing it with CPU tensors fails just as mixing CUDA and CPU tensors does. So these tests catch a
+# tensor made on, or left on, the CPU by mistake (they would otherwise pass on a CPU-only machine).
+def _meta_models():
+    g = models.mlp_generator(2, 2, hidden=8, depth=2).to("meta")
+    c = models.mlp_critic(2, hidden=8, depth=2).to("meta")
+    return g, c
+
+
+def test_devices_come_from_the_models_and_inputs():
+    from wganlib.train import _model_device, _noise
+
+    g, _ = _meta_models()
+    assert _model_device(g) == torch.device("meta")
+    assert _model_device(torch.nn.ReLU()) == torch.device("cpu")  # no parameters: the CPU
+    assert _noise(3, 2, g).device == torch.device("meta")
+    like = torch.zeros(1, 2, device="meta", dtype=torch.float16)
+    z = _noise(3, 2, like)
+    assert (z.shape, z.device, z.dtype) == ((3, 2), torch.device("meta"), torch.float16)
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_steps_keep_every_tensor_on_the_models_device(loss):
+    from wganlib.train import _critic_update, _generator_update, _spec
+
+    g, c = _meta_models()
+    spec = _spec(loss)
+    real = torch.randn(8, 2, device="meta")
+    opt_c, opt_g = torch.optim.Adam(c.parameters()), torch.optim.Adam(g.parameters())
+    clip = 0.01 if spec.clip is not None else None
+    stats = _critic_update(spec, g, c, real, opt_c, 1.0, clip, 2)  # nan placeholders too, for no penalty
+    assert (stats.shape, stats.device) == ((4,), torch.device("meta"))
+    g_loss = _generator_update(spec, g, c, opt_g, 8, 2, real)
+    assert g_loss.device == torch.device("meta")
+    g_loss = _generator_update(spec, g, c, opt_g, 8, 2, None)  # noise placed by the generator
+    assert g_loss.device == torch.device("meta")
+
+
+def test_train_gan_moves_real_batches_to_the_models_device():
+    g, c = _meta_models()
+    # sample_real returns CPU tensors; train_gan moves them. Every step runs on the meta device; only
+    # reading the statistics back fails, as there are no numbers on it.
+    with pytest.raises(NotImplementedError, match="meta tensor"):
+        wganlib.train_gan(g, c, lambda n: torch.randn(n, 2), steps=1, progress=False)
+
+
+def test_clip_and_penalty_weight_accept_good_values():
+    from wganlib.train import _resolve_clip, _resolve_weight, _spec
+
+    for good in (0.005, 0.5, 1, 2.0):  # any positive finite number, below or above 1
+        assert _resolve_clip(_spec("wgan"), "wgan", good) == float(good)
+    for good in (0, 0.5, 2, 10.0):
+        assert _resolve_weight(_spec("wgan-gp"), "wgan-gp", good) == float(good)
+    for bad in (float("inf"), "1", [1.0]):
+        with pytest.raises(ValueError, match="^penalty_weight must be a finite number >= 0, got"):
+            _resolve_weight(_spec("wgan-gp"), "wgan-gp", bad)
+
+
+def test_error_messages_name_what_to_do():
+    from wganlib.train import _latent_dim_of, _spec
+
+    known = "; ".join(f"{k!r}: {v.description}" for k, v in LOSSES.items())
+    with pytest.raises(ValueError) as info:
+        _spec("wasserstein")
+    assert str(info.value) == f"unknown loss 'wasserstein'. Known losses: {known}"
+    with pytest.raises(ValueError) as info:
+        _latent_dim_of(torch.nn.Sequential(torch.nn.ReLU()))
+    assert str(info.value) == "cannot infer latent_dim from the generator (no nn.Linear found); pass latent_dim="
