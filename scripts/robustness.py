@@ -1,6 +1,6 @@
 """Run every chapter through nbval at several seed offsets and tabulate the cells that fail.
 
-    python scripts/robustness.py [--chapters 03 04] [--offsets 0 1 2 3] [--no-write]
+    python scripts/robustness.py [--chapters 03 04] [--offsets 0 1 2 3] [--threads 1 --jobs 2] [--no-write]
 
 ``WGANLIB_SEED_OFFSET=k`` shifts every seed of a chapter (see ``wganlib.seed``), so each offset is
 another random stream, as a student on another device would draw it. A claim about a training or
@@ -17,12 +17,12 @@ import datetime as dt
 import os
 import platform
 import re
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,12 +48,6 @@ def find_chapters(wanted: list[str] | None) -> list[Path]:
     return sorted(chosen)
 
 
-def _children_cpu() -> float:
-    """CPU seconds used so far by finished child processes and their descendants (pytest and its kernel)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def run_one(path: Path, offset: int, threads: int | None = None) -> dict:
     """One chapter through nbval at one offset: seconds, failing cells and the first line of each error."""
     env = {**os.environ, "WGANLIB_SEED_OFFSET": str(offset), "TQDM_DISABLE": "1"}
@@ -63,9 +57,15 @@ def run_one(path: Path, offset: int, threads: int | None = None) -> dict:
         xml = Path(tmp) / "junit.xml"
         cmd = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q", "-p", "no:cacheprovider",
                f"--junitxml={xml}", str(path.relative_to(ROOT))]  # fmt: skip
-        t0, cpu0 = time.perf_counter(), _children_cpu()
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-        seconds, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
+        t0 = time.perf_counter()
+        with tempfile.TemporaryFile("w+") as log:
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+            # wait4: this run's own CPU seconds (pytest and the kernel it reaped), also when runs overlap
+            _, status, usage = os.wait4(proc.pid, 0)
+            returncode = proc.returncode = os.waitstatus_to_exitcode(status)
+            log.seek(0)
+            output = log.read()
+        seconds, cpu = time.perf_counter() - t0, usage.ru_utime + usage.ru_stime
         failed = []
         if xml.exists():
             for case in ET.parse(xml).getroot().iter("testcase"):
@@ -77,8 +77,8 @@ def run_one(path: Path, offset: int, threads: int | None = None) -> dict:
                     text = ANSI.sub("", bad.text or bad.get("message") or "").strip()
                     lines = [ln.strip() for ln in text.splitlines() if "Error" in ln or "assert" in ln.lower()]
                     failed.append((cell, lines[-1][:200] if lines else text[:200]))
-        elif proc.returncode != 0:
-            failed.append(("(pytest)", (proc.stdout + proc.stderr).strip().splitlines()[-1][:200]))
+        elif returncode != 0:
+            failed.append(("(pytest)", (output.strip().splitlines() or ["no output"])[-1][:200]))
     return {"seconds": seconds, "cpu": cpu, "failed": failed}
 
 
@@ -145,22 +145,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chapters", nargs="*", help="file-name prefixes or parts, e.g. 03 04 (default: all)")
     parser.add_argument("--offsets", nargs="*", type=int, default=[0, 1, 2, 3], help="seed offsets (default: 0 1 2 3)")
     parser.add_argument("--threads", type=int, help="threads per kernel (OMP_NUM_THREADS; default: the machine's)")
+    parser.add_argument("--jobs", type=int, default=1, help="chapter runs at once (default 1; with 2, use --threads 1)")
     parser.add_argument("--no-write", action="store_true", help="print the table, leave benchmarks/README.md alone")
     args = parser.parse_args(argv)
     if not args.offsets or any(k < 0 for k in args.offsets):
         parser.error("--offsets needs one or more non-negative integers, e.g. --offsets 0 1 2 3")
     chapters = find_chapters(args.chapters)
 
+    if args.jobs < 1:
+        parser.error("--jobs needs a positive integer")
     results = {}
-    for path in chapters:
-        for k in args.offsets:
-            r = run_one(path, k, args.threads)
-            r["version"] = version(path)
-            results[(path.name, k)] = r
-            verdict = "pass" if not r["failed"] else f"{len(r['failed'])} failing cell(s)"
-            print(f"{path.name} offset {k}: {verdict} ({r['seconds']:.0f} s, CPU {r['cpu']:.0f} s)", flush=True)
-            for cell, why in r["failed"]:
-                print(f"    {cell}: {why}", flush=True)
+    units = [(path, k) for path in chapters for k in args.offsets]
+
+    def one(unit):
+        path, k = unit
+        r = run_one(path, k, args.threads)
+        r["version"] = version(path)
+        verdict = "pass" if not r["failed"] else f"{len(r['failed'])} failing cell(s)"
+        lines = [f"{path.name} offset {k}: {verdict} ({r['seconds']:.0f} s, CPU {r['cpu']:.0f} s)"]
+        print("\n".join(lines + [f"    {cell}: {why}" for cell, why in r["failed"]]), flush=True)
+        return (path.name, k), r
+
+    # --jobs 2 on a 2-core machine: two notebooks at once, best with --threads 1 (two kernels with two
+    # threads each oversubscribe the cores, and PyTorch's threads then wait on each other)
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        results.update(pool.map(one, units))
 
     today = dt.date.today().isoformat()
     command = "python scripts/robustness.py"
@@ -170,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         command += " --offsets " + " ".join(map(str, args.offsets))
     if args.threads:
         command += f" --threads {args.threads}"
+    if args.jobs > 1:
+        command += f" --jobs {args.jobs}"
     n_bad = sum(bool(r["failed"]) for r in results.values())
     entries = {} if args.no_write else previous_entries()
     entries.update({key: entry(r) for key, r in results.items()})

@@ -192,20 +192,26 @@ def make_optimizer(name: str, params, lr: float, betas=(0.0, 0.9)) -> torch.opti
     """``"adam"`` (with ``betas``), ``"rmsprop"`` (no momentum, as WGAN prescribes) or ``"sgd"``.
 
     ``betas`` belong to Adam only: passing them (not None) with another optimiser is an error.
+    On the CPU the update runs in PyTorch's batched ("foreach") form, which gives the same numbers as
+    its default loop over tensors there and takes about half the time for a small network's parameters
+    (on a GPU it is PyTorch's default already).
     """
+    params = list(params)
+    on_cpu = params and all(isinstance(p, torch.Tensor) and p.device.type == "cpu" for p in params)
+    fast = {"foreach": True} if on_cpu else {}
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (lr >= 0 and math.isfinite(lr)):
         raise ValueError(f"a learning rate must be a finite number >= 0, got {lr!r}")
     if name == "adam":
         b1, b2 = (float(b) for b in (betas if betas is not None else (0.0, 0.9)))  # torch refuses (0, 0.9)
-        return torch.optim.Adam(params, lr=lr, betas=(b1, b2))
+        return torch.optim.Adam(params, lr=lr, betas=(b1, b2), **fast)
     if name in ("rmsprop", "sgd") and betas is not None:
         raise ValueError(
             f"betas={tuple(betas)} with optimizer={name!r}: betas are Adam's; drop betas= or use optimizer='adam'"
         )
     if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
+        return torch.optim.RMSprop(params, lr=lr, **fast)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
+        return torch.optim.SGD(params, lr=lr, **fast)
     raise ValueError(f"unknown optimizer {name!r}; choose 'adam', 'rmsprop' or 'sgd'")
 
 
