@@ -259,3 +259,29 @@ def test_losses_accept_a_batch_of_one():
     one = torch.tensor([[0.3]])
     assert losses.wgan_critic_loss(one, one).item() == 0.0
     assert torch.isfinite(losses.hinge_critic_loss(one, one))
+
+
+def test_penalties_stay_on_the_datas_device():
+    """PyTorch's meta device stands in for a GPU on a CPU-only machine: a weight or zero made on the CPU
+    by mistake meets meta tensors and fails, as it would meet CUDA tensors."""
+    critic = models.mlp_critic(2, hidden=8, depth=2).to("meta")
+    real, fake = torch.randn(6, 2, device="meta"), torch.randn(6, 2, device="meta")
+    for value in (
+        penalties.gradient_penalty(critic, real, fake),
+        penalties.gradient_penalty(critic, real, fake, one_sided=True),
+        penalties.finite_difference_penalty(critic, real, fake),
+        penalties.r1_penalty(critic, real),
+    ):
+        assert value.device == torch.device("meta")
+    assert penalties.interpolates(real, fake).device == torch.device("meta")
+
+    class IgnoresInput(nn.Module):  # zero gradient: the early return builds its zeros
+        def __init__(self):
+            super().__init__()
+            self.b = nn.Parameter(torch.zeros(1, device="meta"))
+
+        def forward(self, x):
+            return self.b.expand(x.shape[0], 1)
+
+    norms = penalties.gradient_norms(IgnoresInput(), real.half())
+    assert (norms.shape, norms.device, norms.dtype) == ((6,), torch.device("meta"), torch.float16)
