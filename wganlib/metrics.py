@@ -369,6 +369,14 @@ class ImageJudge:
         )
 
 
+def _paired_differences(a, b) -> np.ndarray:
+    """``a - b`` for paired draws (one score per draw, the same draws in the same order), in float64."""
+    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if x.ndim != 1 or x.shape != y.shape or len(x) < 2:
+        raise ValueError(f"a and b must be 1-D, of one length >= 2 (paired draws); got {x.shape} and {y.shape}")
+    return x - y
+
+
 def paired_bootstrap(a, b, *, n_boot: int = 10_000, level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
     """Mean of the paired differences ``a - b`` and its bootstrap percentile interval.
 
@@ -377,12 +385,9 @@ def paired_bootstrap(a, b, *, n_boot: int = 10_000, level: float = 0.95, seed: i
     resampled means. A difference is supported when the interval excludes zero.
     ``seed`` is used as given (not shifted by the book's offset), so a table is reproducible.
     """
-    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if x.ndim != 1 or x.shape != y.shape or len(x) < 2:
-        raise ValueError(f"a and b must be 1-D, of one length >= 2 (paired draws); got {x.shape} and {y.shape}")
+    d = _paired_differences(a, b)
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level!r}")
-    d = x - y
     idx = np.random.default_rng(seed).integers(0, len(d), (n_boot, len(d)))
     means = d[idx].mean(1)
     tail = (1 - level) / 2
@@ -397,10 +402,7 @@ def paired_permutation_p(a, b, *, n_perm: int = 20_000, seed: int = 0) -> float:
     the share of ``n_perm`` sign-flipped means at least as far from zero as the observed one (counting
     the observed one, so it is never 0). ``seed`` is used as given, so a table is reproducible.
     """
-    x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if x.ndim != 1 or x.shape != y.shape or len(x) < 2:
-        raise ValueError(f"a and b must be 1-D, of one length >= 2 (paired draws); got {x.shape} and {y.shape}")
-    d = x - y
+    d = _paired_differences(a, b)
     signs = np.random.default_rng(seed).choice([-1.0, 1.0], size=(n_perm, len(d)))
     null = np.abs((signs * d).mean(1))
     observed = abs(d.mean())
