@@ -154,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.jobs < 1:
         parser.error("--jobs needs a positive integer")
+    if args.jobs > 1 and not args.threads:
+        print("robustness: --jobs > 1 without --threads: kernels may oversubscribe the cores (add --threads 1)")
     results = {}
     units = [(path, k) for path in chapters for k in args.offsets]
 
@@ -191,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         "Each entry: pass, or the failing nbval cells (nbval numbers the code cells only, from 0); the seconds the "
         "chapter took (on a shared machine, times vary) and the CPU seconds of pytest and its kernel (with "
         "--threads 1, close to the time on an idle machine); and the chapter's commit it ran on ('+': with uncommitted "
-        "changes). A run of some chapters or offsets replaces only those entries; the others are kept from earlier runs.",
+        "changes). With --jobs > 1 runs overlap, so their seconds are not a chapter's time alone; the CPU seconds "
+        "are. A run of some chapters or offsets replaces only those entries; the others are kept from earlier runs.",
         "",
         table(entries, existing),
         "",
