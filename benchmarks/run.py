@@ -351,7 +351,8 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     widths, sizes = [512, 128], [250, 500, 1000, 2000]
     if args.tiny:
-        args.repeats, args.steps, args.short, args.long, args.every = 1, 3, 0.5, 1.0, 2
+        # long: enough seconds for a few checkpoints even on a loaded machine (1 s gave none under load)
+        args.repeats, args.steps, args.short, args.long, args.every = 1, 3, 0.5, 3.0, 2
         args.penalty_width, widths, sizes = 32, [32], [50]
     torch.set_num_threads(1)
     res = {
