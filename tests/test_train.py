@@ -749,9 +749,8 @@ def test_clip_and_penalty_weight_refuse_bad_values_with_a_message():
 # mixing it with CPU tensors fails just as mixing CUDA and CPU tensors does. So these tests catch a
 # tensor made on, or left on, the CPU by mistake (they would otherwise pass on a CPU-only machine).
 def _meta_models():
-    g = models.mlp_generator(2, 2, hidden=8, depth=2).to("meta")
-    c = models.mlp_critic(2, hidden=8, depth=2).to("meta")
-    return g, c
+    g, c = small_pair(hidden=8)
+    return g.to("meta"), c.to("meta")
 
 
 def test_devices_come_from_the_models_and_inputs():
