@@ -33,3 +33,33 @@ def test_tiny_benchmark_run(tmp_path):
     text = (tmp_path / "README.md").read_text()
     assert "<!-- results start -->" in text and "Step time" in text and "Exact transport" in text
     assert res["step_time"][0]["ratio"] > 0 and res["quality"]["baseline_rows"]
+
+
+def test_recipe_search_runs_and_tabulates(tmp_path):
+    import recipes
+
+    threads = torch.get_num_threads()
+    try:
+        runs = [recipes.run("book+ema+decay", name, 0, 4, 2) for name in ("25gaussians", "cube-3d")]
+        runs.append(recipes.run("ema+decay+lazy4", "8gaussians", 0, 2, 2))
+    finally:
+        torch.set_num_threads(threads)
+    assert [len(r["rows"]) for r in runs] == [2, 2, 1] and "ema" in runs[0]["rows"][-1]
+    rows = recipes.summary(runs)
+    assert {(r["data"], r["generator"]) for r in rows} >= {("25gaussians", "raw"), ("cube-3d", "ema")}
+    readme = tmp_path / "README.md"
+    readme.write_text("# Benchmarks\n")
+    recipes.write_readme(recipes.table(rows), readme)
+    text = readme.read_text()
+    assert "<!-- recipes start -->" in text and "| book+ema+decay | cube-3d | ema | 4 | 1 |" in text
+
+
+def test_extra_mixtures_are_covered_by_their_own_samples():
+    import recipes
+
+    for name in recipes.EXTRA:
+        sample, centres, weights, std = recipes.dataset(name)
+        x = sample(4000, torch.Generator().manual_seed(0))
+        modes, hq = recipes.coverage(x, centres, weights, std)
+        assert modes == len(centres) and hq > 0.85, (name, modes, hq)
+        assert recipes.coverage(x[:, :] * 0 + centres[0], centres, weights, std)[0] == 1  # one point: one mode

@@ -835,3 +835,84 @@ def test_make_optimizer_batches_cpu_updates_without_changing_them(name):
         assert torch.equal(a, b)
     elsewhere = make_optimizer(name, [torch.zeros(1, device="meta")], lr=1.0, betas=betas)
     assert elsewhere.defaults["foreach"] is None  # off the CPU: PyTorch's own choice
+
+
+def _sampler(seed=3):
+    gen = torch.Generator().manual_seed(seed)
+    return lambda n: data.sample("8gaussians", n, generator=gen)
+
+
+def test_ema_average_follows_the_generator_weights_step_by_step():
+    g, c = small_pair()
+    seen = []
+
+    def record(step, history):
+        seen.append([p.detach().clone() for p in g.parameters()])
+
+    h = wganlib.train_gan(g, c, _sampler(), steps=6, n_critic=1, batch_size=32, lr=1e-2, seed=0,
+                          progress=False, callback=record, ema=0.5)  # fmt: skip
+    assert isinstance(h.average, type(g)) and h.average is not g
+    assert not any(p.requires_grad for p in h.average.parameters())
+    torch.manual_seed(0)
+    expected = [p.detach().clone() for p in small_pair()[0].parameters()]  # the initial weights
+    for t, weights in enumerate(seen):
+        beta = min(0.5, (t + 1) / (t + 10))
+        expected = [beta * e + (1 - beta) * w for e, w in zip(expected, weights, strict=True)]
+    for a, e in zip(h.average.parameters(), expected, strict=True):
+        assert torch.allclose(a, e, atol=1e-6)
+    # the average moved away from the last generator (it remembers earlier weights)
+    assert any(not torch.equal(a, p) for a, p in zip(h.average.parameters(), g.parameters(), strict=True))
+    assert "average" not in h.as_dict()
+
+
+def test_ema_of_a_frozen_generator_is_the_generator_and_without_ema_there_is_no_average():
+    g, c = small_pair()
+    h = wganlib.train_gan(g, c, _sampler(), steps=3, n_critic=1, batch_size=16, lr=1e-2, lr_generator=0.0,
+                          seed=0, progress=False, ema=0.9)  # fmt: skip
+    assert all(torch.equal(a, p) for a, p in zip(h.average.parameters(), g.parameters(), strict=True))
+    assert wganlib.train_gan(g, c, _sampler(), steps=1, batch_size=16, progress=False).average is None
+
+
+def test_ema_does_not_change_training():
+    runs = []
+    for ema in (None, 0.99):
+        g, c = small_pair()
+        h = wganlib.train_gan(g, c, _sampler(), steps=4, n_critic=2, batch_size=16, seed=1, progress=False, ema=ema)
+        runs.append((h.critic_loss, [p.detach().clone() for p in g.parameters()]))
+    assert runs[0][0] == runs[1][0]
+    assert all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1], strict=True))
+
+
+def test_linear_lr_decay_lowers_both_rates_to_zero(monkeypatch):
+    made = []
+    real_make = wganlib.train.make_optimizer
+
+    def spy(*args, **kwargs):
+        made.append(real_make(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(wganlib.train, "make_optimizer", spy)
+    g, c = small_pair()
+    rates = []
+    wganlib.train_gan(g, c, _sampler(), steps=4, n_critic=1, batch_size=16, lr=1e-2, lr_generator=4e-3,
+                      seed=0, progress=False, lr_decay="linear",
+                      callback=lambda step, h: rates.append([o.param_groups[0]["lr"] for o in made]))  # fmt: skip
+    assert len(rates) == 4
+    for got, f in zip(rates, (1.0, 0.75, 0.5, 0.25), strict=True):
+        assert got == pytest.approx([1e-2 * f, 4e-3 * f])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(ema=1.0), "ema must be a number strictly between 0 and 1"),
+        (dict(ema=0), "ema must be a number strictly between 0 and 1"),
+        (dict(ema=True), "ema must be"),
+        (dict(ema="0.9"), "ema must be"),
+        (dict(lr_decay="cosine"), "lr_decay must be None .* or 'linear'"),
+    ],
+)
+def test_ema_and_lr_decay_refuse_bad_values(kwargs, message):
+    g, c = small_pair()
+    with pytest.raises(ValueError, match=message):
+        wganlib.train_gan(g, c, _sampler(), steps=1, batch_size=8, progress=False, **kwargs)

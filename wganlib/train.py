@@ -6,6 +6,7 @@ nothing more than ``n_critic`` critic steps then one generator step, repeated, w
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -160,7 +161,12 @@ class History:
     ``seconds`` is the wall-clock time since training began (on a GPU, ``train_gan`` does not wait for
     the device at every step, so it is the time at which the step was queued; the last entry of a run
     is close to the true time, because the statistics are moved to the host at the end).
+
+    ``average`` (not part of :meth:`as_dict`): with ``train_gan(..., ema=beta)``, a copy of the
+    generator whose weights are the exponential moving average of the generator's; None otherwise.
     """
+
+    average = None  # a plain attribute, not a dataclass field: it holds a model, not a series
 
     step: list[int] = field(default_factory=list)
     critic_loss: list[float] = field(default_factory=list)
@@ -373,6 +379,8 @@ def train_gan(
     seed: int | None = None,
     progress: bool = True,
     callback: Callable[[int, History], bool | None] | None = None,
+    ema: float | None = None,
+    lr_decay: str | None = None,
 ) -> History:
     """Train ``generator`` against ``critic`` for ``steps`` generator updates; return the history.
 
@@ -405,6 +413,16 @@ def train_gan(
         CUDA device, MPS).
     callback : callable, optional
         ``callback(step, history)`` after each generator step; returning True stops training.
+    ema : float in (0, 1), optional
+        Keep an exponential moving average of the generator's weights, returned as
+        ``history.average`` (a copy of the generator; buffers are copied, not averaged). After update
+        ``t`` (from 0) the average moves towards the weights by ``1 - beta_t`` with
+        ``beta_t = min(ema, (t + 1) / (t + 10))``, so that early averages do not remember the random
+        initialisation. An average over the last ``1 / (1 - ema)`` updates or so smooths the
+        generator's oscillation around the game's equilibrium (Yazici et al. 2019).
+    lr_decay : "linear", optional
+        Lower both learning rates linearly from their value at the first update towards 0 after the
+        last (``lr * (1 - t / steps)`` at update ``t``); None keeps them constant.
 
     Raises ``FloatingPointError`` naming the step when a loss becomes nan or infinite, and a clear
     ``ValueError`` / ``TypeError`` when ``sample_real(n)`` does not return n rows of the critic's dtype.
@@ -428,12 +446,17 @@ def train_gan(
     generator.to(dev)
     critic.to(dev)
     latent_dim = latent_dim if latent_dim is not None else _latent_dim_of(generator)
+    if ema is not None and (isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0 < ema < 1):
+        raise ValueError(f"ema must be a number strictly between 0 and 1 (e.g. 0.999), got {ema!r}")
+    if lr_decay not in (None, "linear"):
+        raise ValueError(f"lr_decay must be None (constant rates) or 'linear', got {lr_decay!r}")
     opt_c = make_optimizer(name, critic.parameters(), lr, betas)
     opt_g = make_optimizer(name, generator.parameters(), lr_generator, betas)
 
     settings = dict(
         steps=steps, loss=loss, n_critic=n_critic, batch_size=batch_size, latent_dim=latent_dim,
         penalty_weight=weight if spec.penalty else None, clip=clip, progress=progress, callback=callback,
+        ema=ema, lr_decay=lr_decay,
     )  # fmt: skip
     if seed is None:
         return _loop(generator, critic, sample_real, opt_c, opt_g, dev, **settings)
@@ -461,12 +484,25 @@ def _check_real_batch(real: torch.Tensor, batch_size: int, critic: nn.Module) ->
         )
 
 
+def _update_average(average: nn.Module, model: nn.Module, beta: float) -> None:
+    """``average <- beta * average + (1 - beta) * model`` for the weights; buffers are copied."""
+    with torch.no_grad():
+        for a, p in zip(average.parameters(), model.parameters(), strict=True):
+            a.lerp_(p, 1.0 - beta)
+        for a, b in zip(average.buffers(), model.buffers(), strict=True):
+            a.copy_(b)
+
+
 def _loop(generator, critic, sample_real, opt_c, opt_g, dev, *, steps, loss, n_critic,
-          batch_size, latent_dim, penalty_weight, clip, progress, callback) -> History:  # fmt: skip
+          batch_size, latent_dim, penalty_weight, clip, progress, callback, ema, lr_decay) -> History:  # fmt: skip
     from tqdm.auto import tqdm
 
     spec = _spec(loss)
     history = History()
+    if ema is not None:
+        history.average = copy.deepcopy(generator)
+        history.average.requires_grad_(False)
+    base_lr = [[g["lr"] for g in opt.param_groups] for opt in (opt_c, opt_g)]
     pending: list[tuple[int, float, torch.Tensor]] = []  # (step, seconds, statistics on the device)
 
     def flush() -> None:
@@ -493,6 +529,10 @@ def _loop(generator, critic, sample_real, opt_c, opt_g, dev, *, steps, loss, n_c
     start = time.perf_counter()
     bar = tqdm(range(steps), desc=f"train {loss}", disable=not progress, leave=False)
     for step in bar:
+        if lr_decay == "linear":
+            for opt, rates in zip((opt_c, opt_g), base_lr, strict=True):
+                for group, rate in zip(opt.param_groups, rates, strict=True):
+                    group["lr"] = rate * (1.0 - step / steps)
         for _ in range(n_critic):
             real = sample_real(batch_size)
             if not isinstance(real, torch.Tensor):
@@ -501,6 +541,8 @@ def _loop(generator, critic, sample_real, opt_c, opt_g, dev, *, steps, loss, n_c
             real = real.to(dev)
             stats = _critic_update(spec, generator, critic, real, opt_c, penalty_weight, clip, latent_dim)
         g_loss = _generator_update(spec, generator, critic, opt_g, batch_size, latent_dim, real)
+        if history.average is not None:
+            _update_average(history.average, generator, min(ema, (step + 1) / (step + 10)))
         pending.append((step, time.perf_counter() - start, torch.cat([stats, g_loss.reshape(1).to(stats.dtype)])))
         # without a callback the statistics wait on the device, FLUSH_EVERY steps at a time
         if callback is not None or len(pending) >= FLUSH_EVERY or (progress and step % 50 == 0):
