@@ -91,7 +91,7 @@ def wganlib_step_seconds(width: int, steps: int, loss: str = "wgan-gp", seed: in
         kw["penalty_weight"] = REFERENCE["penalty_weight"]
     h = wganlib.train_gan(
         g, c, _sampler("25gaussians"), steps=steps, loss=loss, n_critic=REFERENCE["n_critic"],
-        batch_size=REFERENCE["batch_size"], lr=REFERENCE["lr"], seed=seed, progress=False, **kw,
+        batch_size=REFERENCE["batch_size"], lr=REFERENCE["lr"], seed=seed, progress=False, preset="paper", **kw,
     )  # fmt: skip
     per_step = np.diff([0.0, *h.seconds])
     return float(np.median(per_step[2:] if len(per_step) > 4 else per_step))
@@ -181,6 +181,7 @@ def quality_book(budget: float, every: int, settings: dict = BOOK) -> QualityLog
         g, c, _sampler("25gaussians"), steps=10**9, n_critic=settings["n_critic"],
         batch_size=settings["batch_size"], lr=settings["lr"], lr_generator=settings["lr_generator"],
         betas=settings["betas"], penalty_weight=settings["penalty_weight"], seed=0, progress=False, callback=cb,
+        preset="paper",  # these settings with constant rates
     )  # fmt: skip
     return log
 

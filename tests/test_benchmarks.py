@@ -54,6 +54,17 @@ def test_recipe_search_runs_and_tabulates(tmp_path):
     assert "<!-- recipes start -->" in text and "| book+ema+decay | cube-3d | ema | 4 | 1 |" in text
 
 
+def test_the_searched_recipe_is_train_gans_toy_preset():
+    import recipes
+
+    from wganlib.train import TOY
+
+    r = recipes.setting("recipe")
+    assert (r["lr"], r["lr_g"], r["betas"], r["lam"], r["n_critic"], r["decay"]) == (
+        TOY["lr"], TOY["lr"], TOY["betas"], TOY["penalty_weight"], TOY["n_critic"], TOY["lr_decay"])  # fmt: skip
+    assert TOY["optimizer"] == "adam" and r["batch"] == 256  # train_gan's default batch size
+
+
 def test_extra_mixtures_are_covered_by_their_own_samples():
     import recipes
 

@@ -23,6 +23,102 @@ def small_pair(seed=0, hidden=32, norm="none", spectral_norm=False):
     )
 
 
+def test_the_toy_preset_written_out():
+    g1, c1 = small_pair(seed=2)
+    g2, c2 = copy.deepcopy(g1), copy.deepcopy(c1)
+    h = wganlib.train_gan(g1, c1, eight, steps=4, batch_size=32, seed=5, progress=False)  # 2-D data: "auto" is "toy"
+    assert h.settings["preset"] == "toy" and h.settings["lr_decay"] == "linear"
+    torch.manual_seed(5)
+    opt_c = torch.optim.Adam(c2.parameters(), lr=2e-3, betas=(0.0, 0.9))
+    opt_g = torch.optim.Adam(g2.parameters(), lr=2e-3, betas=(0.0, 0.9))
+    losses = []
+    for step in range(4):
+        for opt in (opt_c, opt_g):
+            opt.param_groups[0]["lr"] = 2e-3 * (1 - step / 4)
+        for _ in range(5):
+            stats = wganlib.critic_step(g2, c2, eight(32), opt_c, penalty_weight=1.0)
+        losses.append(wganlib.generator_step(g2, c2, opt_g, batch_size=32))
+    assert h.generator_loss == losses and h.critic_loss[-1] == stats["critic_loss"]
+    for a, b in zip([*g1.parameters(), *c1.parameters()], [*g2.parameters(), *c2.parameters()], strict=True):
+        assert torch.equal(a, b)
+
+
+def _settings(loss="wgan-gp", shape=(2,), **kwargs):
+    torch.manual_seed(0)
+    dim = math.prod(shape)
+    g = torch.nn.Sequential(models.mlp_generator(2, dim, hidden=8, depth=1), torch.nn.Unflatten(1, shape))
+    c = torch.nn.Sequential(torch.nn.Flatten(), models.mlp_critic(dim, hidden=8, depth=1))
+    if loss == "wgan" and "optimizer" not in kwargs and kwargs.get("preset") != "auto":
+        kwargs["optimizer"] = "rmsprop"
+    h = wganlib.train_gan(g, c, lambda n: torch.randn(n, *shape), steps=1, loss=loss, batch_size=8,
+                          progress=False, **kwargs)  # fmt: skip
+    return h.settings
+
+
+def test_auto_preset_is_the_toy_recipe_for_low_dimensional_wgan_gp_only():
+    toy = _settings()
+    assert toy["preset"] == "toy" and toy["loss"] == "wgan-gp" and toy["steps"] == 1
+    assert (toy["lr"], toy["betas"], toy["penalty_weight"], toy["n_critic"]) == (2e-3, (0.0, 0.9), 1.0, 5)
+    assert _settings(shape=(wganlib.train.LOW_DIMENSIONAL,))["preset"] == "toy"
+    for shape in ((wganlib.train.LOW_DIMENSIONAL + 1,), (1, 8, 8), (110,)):  # images, protein features
+        paper = _settings(shape=shape)
+        assert paper["preset"] == "paper" and paper["lr_decay"] == "constant", shape
+        assert (paper["lr"], paper["betas"], paper["penalty_weight"]) == (1e-4, (0.0, 0.9), 10.0)
+    for loss in ("wgan-fd", "hinge", "r1", "nsgan", "gan"):  # the recipe was measured for WGAN-GP only
+        assert _settings(loss=loss)["preset"] == "paper", loss
+    assert _settings(loss="wgan", preset="auto")["preset"] == "paper"
+
+
+@pytest.mark.parametrize("loss", list(LOSSES))
+def test_the_paper_preset_is_each_losss_table_entry(loss):
+    spec = LOSSES[loss]
+    s = _settings(loss=loss, preset="paper", optimizer=None)
+    assert (s["optimizer"], s["lr"], s["lr_generator"], s["betas"], s["n_critic"], s["clip"], s["lr_decay"]) == (
+        spec.optimizer, spec.lr, spec.lr, spec.betas, spec.n_critic, spec.clip, "constant")  # fmt: skip
+    assert s["penalty_weight"] == (spec.penalty_weight if spec.penalty else None)
+
+
+def test_any_setting_of_ones_own_makes_auto_the_paper_preset():
+    for own in (dict(lr=1e-3), dict(betas=(0.5, 0.9)), dict(penalty_weight=0.1), dict(n_critic=2),
+                dict(lr_decay="linear"), dict(lr_generator=1e-3), dict(optimizer="adam")):  # fmt: skip
+        s = _settings(**own)
+        assert s["preset"] == "paper", own
+    s = _settings(lr=1e-3, penalty_weight=1.0)
+    assert (s["lr"], s["penalty_weight"], s["betas"], s["lr_decay"]) == (1e-3, 1.0, (0.0, 0.9), "constant")
+    assert _settings(ema=0.9)["preset"] == "toy"  # the average is not a setting of the recipe
+
+
+def test_explicit_settings_override_the_toy_preset():
+    s = _settings(preset="toy", lr=1e-3, betas=(0.5, 0.9), penalty_weight=0.1, n_critic=2, lr_decay="constant")
+    assert (s["preset"], s["lr"], s["betas"], s["penalty_weight"], s["n_critic"], s["lr_decay"]) == (
+        "toy", 1e-3, (0.5, 0.9), 0.1, 2, "constant")  # fmt: skip
+    s = _settings(preset="paper", lr_decay="linear", lr_generator=3e-4)
+    assert (s["lr"], s["lr_generator"], s["lr_decay"], s["penalty_weight"]) == (1e-4, 3e-4, "linear", 10.0)
+    s = _settings(preset="toy", optimizer="rmsprop")
+    assert s["optimizer"] == "rmsprop" and s["betas"] is None and s["lr"] == 2e-3
+
+
+def test_settings_of_ones_own_are_checked_before_any_data_is_drawn():
+    g, c = small_pair()
+
+    def no_data(n):
+        raise AssertionError("sample_real was called before the settings were checked")
+
+    for bad, message in ((dict(optimizer="adamw"), "unknown optimizer"), (dict(lr=-1.0), "learning rate"),
+                         (dict(optimizer="rmsprop", betas=(0.5, 0.9)), "betas are Adam's")):  # fmt: skip
+        with pytest.raises(ValueError, match=message):
+            wganlib.train_gan(g, c, no_data, steps=1, batch_size=8, progress=False, **bad)
+
+
+def test_presets_refuse_what_they_do_not_cover():
+    with pytest.raises(ValueError, match="unknown preset 'images'; choose 'auto', 'paper', 'toy'"):
+        _settings(preset="images")
+    with pytest.raises(ValueError, match="preset='toy' was measured for loss 'wgan-gp' only"):
+        _settings(loss="hinge", preset="toy")
+    with pytest.raises(ValueError, match="lr_decay must be 'constant', 'linear' or None"):
+        _settings(lr_decay="cosine")
+
+
 @pytest.mark.parametrize("loss", list(LOSSES))
 def test_every_loss_trains_and_records_history(loss):
     g, c = small_pair(spectral_norm=(loss == "hinge"))
@@ -54,7 +150,7 @@ def test_short_training_improves_mode_coverage():
         w_before = metrics.wasserstein1(g(z), real)
     # 600 generator steps, about 6 s on one core: far from converged, but clearly better
     wganlib.train_gan(g, c, eight, steps=600, n_critic=5, batch_size=256, lr=1e-3, betas=(0.5, 0.9),
-                      penalty_weight=1.0, seed=0, progress=False)  # fmt: skip
+                      penalty_weight=1.0, seed=0, progress=False, preset="paper")  # fmt: skip
     with torch.no_grad():
         after = metrics.mode_coverage(g(z), centres, std)
         w_after = metrics.wasserstein1(g(z), real)
@@ -351,7 +447,7 @@ def test_train_gan_is_n_critic_critic_steps_then_one_generator_step():
 
     g1, c1 = small_pair(seed=2)
     g2, c2 = copy.deepcopy(g1), copy.deepcopy(c1)
-    h = wganlib.train_gan(g1, c1, eight, steps=3, n_critic=2, batch_size=32, seed=5, progress=False)
+    h = wganlib.train_gan(g1, c1, eight, steps=3, n_critic=2, batch_size=32, seed=5, progress=False, preset="paper")
     # the same loop written out with the exported steps and the loss table's optimiser (Adam 1e-4, (0, 0.9))
     torch.manual_seed(5)
     opt_c = torch.optim.Adam(c2.parameters(), lr=1e-4, betas=(0.0, 0.9))
@@ -909,7 +1005,7 @@ def test_linear_lr_decay_lowers_both_rates_to_zero(monkeypatch):
         (dict(ema=0), "ema must be a number strictly between 0 and 1"),
         (dict(ema=True), "ema must be"),
         (dict(ema="0.9"), "ema must be"),
-        (dict(lr_decay="cosine"), "lr_decay must be None .* or 'linear'"),
+        (dict(lr_decay="cosine"), "lr_decay must be 'constant', 'linear' or None"),
     ],
 )
 def test_ema_and_lr_decay_refuse_bad_values(kwargs, message):

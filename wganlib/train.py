@@ -27,7 +27,8 @@ from .penalties import (
 from .runtime import preserved_rng
 
 __all__ = [
-    "LOSSES", "LossSpec", "History", "critic_step", "generator_step", "make_optimizer", "train_gan",
+    "LOSSES", "LossSpec", "History", "PRESETS", "TOY", "critic_step", "generator_step", "make_optimizer",
+    "train_gan",
 ]  # fmt: skip
 
 Scores = torch.Tensor
@@ -36,7 +37,8 @@ Scores = torch.Tensor
 @dataclass(frozen=True)
 class LossSpec:
     """Everything that one loss means, in one place: ``critic_step``, ``generator_step`` and
-    ``train_gan`` read nothing else.
+    ``train_gan`` read nothing else (``train_gan``'s toy preset, ``TOY``, replaces the training
+    defaults below for WGAN-GP on low-dimensional data).
 
     ``critic_loss(real_scores, fake_scores)`` and ``generator_loss(fake_scores)`` are the losses to
     minimise (:mod:`wganlib.losses`). ``penalty`` names the critic's penalty (``"gp"``: gradient
@@ -44,7 +46,8 @@ class LossSpec:
     samples; None: no penalty); the critic loss adds ``penalty_scale * penalty_weight * penalty``
     (R1's ``gamma / 2`` is ``penalty_scale = 0.5``). ``clip`` is the weight-clipping threshold used when
     ``clip=`` is not given (None: this loss is never clipped, and ``clip=`` is refused). ``optimizer``,
-    ``lr``, ``betas`` and ``n_critic`` are the training defaults, taken from ``source``.
+    ``lr``, ``betas`` and ``n_critic`` are the training defaults (``train_gan(preset="paper")``), taken
+    from ``source``.
     """
 
     description: str
@@ -164,9 +167,12 @@ class History:
 
     ``average`` (not part of :meth:`as_dict`): with ``train_gan(..., ema=beta)``, a copy of the
     generator whose weights are the exponential moving average of the generator's; None otherwise.
+    ``settings`` (not part of :meth:`as_dict` either): what ``train_gan`` trained with (its preset,
+    loss, steps, seed, optimiser, rates, betas, ``n_critic``, penalty weight, clipping, ...).
     """
 
-    average = None  # a plain attribute, not a dataclass field: it holds a model, not a series
+    average = None  # plain attributes, not dataclass fields: a model and a dict, not series
+    settings = None
 
     step: list[int] = field(default_factory=list)
     critic_loss: list[float] = field(default_factory=list)
@@ -381,6 +387,7 @@ def train_gan(
     callback: Callable[[int, History], bool | None] | None = None,
     ema: float | None = None,
     lr_decay: str | None = None,
+    preset: str = "auto",
 ) -> History:
     """Train ``generator`` against ``critic`` for ``steps`` generator updates; return the history.
 
@@ -391,11 +398,20 @@ def train_gan(
     Parameters
     ----------
     loss : str
-        A key of ``LOSSES``: "gan", "nsgan", "wgan", "wgan-gp", "wgan-fd", "hinge", "r1". Every setting
-        left at None takes that loss's entry: its optimiser, learning rate, betas, ``n_critic``, penalty
-        weight and clipping (e.g. "wgan": RMSProp, lr 5e-5, clip 0.01, n_critic 5, as in Arjovsky et
-        al. 2017; "wgan-gp": Adam, lr 1e-4, betas (0, 0.9), lambda 10, n_critic 5, as in Gulrajani et
-        al. 2017).
+        A key of ``LOSSES``: "gan", "nsgan", "wgan", "wgan-gp", "wgan-fd", "hinge", "r1".
+    preset : "auto", "paper" or "toy"
+        Where the settings left at None come from. ``"paper"``: the loss's entry in ``LOSSES``, its
+        optimiser, learning rate, betas, ``n_critic``, penalty weight and clipping, at constant rates
+        (e.g. "wgan": RMSProp, lr 5e-5, clip 0.01, n_critic 5, as in Arjovsky et al. 2017; "wgan-gp":
+        Adam, lr 1e-4, betas (0, 0.9), lambda 10, n_critic 5, as in Gulrajani et al. 2017). ``"toy"``:
+        the recipe ``TOY`` for low-dimensional data ("wgan-gp" only; Adam 2e-3, betas (0, 0.9),
+        lambda 1, n_critic 5, rates falling linearly to 0 over ``steps``), measured over seeds in
+        ``benchmarks/recipes.py``. ``"auto"`` (the default): "toy" for "wgan-gp" when a sample has at
+        most ``LOW_DIMENSIONAL`` (5) numbers and none of ``optimizer``, ``lr``, ``lr_generator``,
+        ``betas``, ``n_critic``, ``penalty_weight``, ``lr_decay`` is passed; else "paper". (Settings
+        of your own go on top of the published ones, never on top of half a recipe.) To see the data's
+        size, "auto" draws the first real batch before the optimisers are made; it is the first batch
+        the critic trains on. ``history.settings`` records what was used.
     lr, lr_generator : float
         Learning rates of the critic and the generator (``lr_generator`` defaults to ``lr``; 0 is a
         valid rate: it freezes that network).
@@ -420,9 +436,10 @@ def train_gan(
         ``beta_t = min(ema, (t + 1) / (t + 10))``, so that early averages do not remember the random
         initialisation. An average over the last ``1 / (1 - ema)`` updates or so smooths the
         generator's oscillation around the game's equilibrium (Yazici et al. 2019).
-    lr_decay : "linear", optional
-        Lower both learning rates linearly from their value at the first update towards 0 after the
-        last (``lr * (1 - t / steps)`` at update ``t``); None keeps them constant.
+    lr_decay : "linear" or "constant", optional
+        "linear" lowers both learning rates linearly from their value at the first update towards 0
+        after the last (``lr * (1 - t / steps)`` at update ``t``); "constant" keeps them; None: the
+        preset's ("linear" for "toy", "constant" for "paper").
 
     Raises ``FloatingPointError`` naming the step when a loss becomes nan or infinite, and a clear
     ``ValueError`` / ``TypeError`` when ``sample_real(n)`` does not return n rows of the critic's dtype.
@@ -431,38 +448,116 @@ def train_gan(
     steps = positive_int(steps, "steps")
     if seed is not None:
         seed = seed_value(seed)
-    n_critic = positive_int(n_critic if n_critic is not None else spec.n_critic, "n_critic")
+    if preset not in ("auto", *PRESETS):
+        raise ValueError(f"unknown preset {preset!r}; choose 'auto', " + ", ".join(map(repr, PRESETS)))
+    if preset == "toy" and loss not in TOY_LOSSES:
+        raise ValueError(
+            f"preset='toy' was measured for loss {' or '.join(map(repr, TOY_LOSSES))} only, not {loss!r}; "
+            "use preset='paper' (the loss's published settings) or pass the settings yourself"
+        )
+    if n_critic is not None:
+        n_critic = positive_int(n_critic, "n_critic")
     batch_size = positive_int(batch_size, "batch_size")
     clip = _resolve_clip(spec, loss, clip)
-    weight = _resolve_weight(spec, loss, penalty_weight)
+    if penalty_weight is not None:
+        _resolve_weight(spec, loss, penalty_weight)  # refuses a weight for a loss without a penalty
     if spec.penalty is not None:
         check_critic_for_penalty(critic)
-    name = optimizer if optimizer is not None else spec.optimizer
-    if betas is None and name == "adam":
-        betas = spec.betas if spec.betas is not None else (0.0, 0.9)
-    lr = spec.lr if lr is None else lr
-    lr_generator = lr if lr_generator is None else lr_generator
     dev = torch.device(device) if device is not None else _model_device(generator)
     generator.to(dev)
     critic.to(dev)
     latent_dim = latent_dim if latent_dim is not None else _latent_dim_of(generator)
     if ema is not None and (isinstance(ema, bool) or not isinstance(ema, (int, float)) or not 0 < ema < 1):
         raise ValueError(f"ema must be a number strictly between 0 and 1 (e.g. 0.999), got {ema!r}")
-    if lr_decay not in (None, "linear"):
-        raise ValueError(f"lr_decay must be None (constant rates) or 'linear', got {lr_decay!r}")
-    opt_c = make_optimizer(name, critic.parameters(), lr, betas)
-    opt_g = make_optimizer(name, generator.parameters(), lr_generator, betas)
+    if lr_decay not in (None, "constant", "linear"):
+        raise ValueError(f"lr_decay must be 'constant', 'linear' or None (the preset's), got {lr_decay!r}")
+    given = dict(optimizer=optimizer, lr=lr, betas=betas, n_critic=n_critic, penalty_weight=penalty_weight,
+                 lr_decay=lr_decay)  # fmt: skip
+    # "auto" considers the toy recipe only when no training setting is passed: settings of one's own
+    # go on top of the loss's published ones, never on top of half a recipe
+    own = any(v is not None for v in (*given.values(), lr_generator))
+    peek = preset == "auto" and loss in TOY_LOSSES and not own
 
-    settings = dict(
-        steps=steps, loss=loss, n_critic=n_critic, batch_size=batch_size, latent_dim=latent_dim,
-        penalty_weight=weight if spec.penalty else None, clip=clip, progress=progress, callback=callback,
-        ema=ema, lr_decay=lr_decay,
-    )  # fmt: skip
+    def run() -> History:
+        # with "auto", the first batch is drawn before the optimisers are made, to see the data's size;
+        # it is the first batch the critic trains on (the same random numbers, in the same order)
+        first = _first_batch(sample_real, batch_size, critic, dev) if peek else None
+        chosen = preset if preset != "auto" else ("toy" if peek and _low_dimensional(first) else "paper")
+        s = _preset_settings(chosen, spec, loss, given)
+        lr_g = s["lr"] if lr_generator is None else lr_generator
+        opt_c = make_optimizer(s["optimizer"], critic.parameters(), s["lr"], s["betas"])
+        opt_g = make_optimizer(s["optimizer"], generator.parameters(), lr_g, s["betas"])
+        settings = dict(
+            steps=steps, loss=loss, n_critic=s["n_critic"], batch_size=batch_size, latent_dim=latent_dim,
+            penalty_weight=s["penalty_weight"] if spec.penalty else None, clip=clip, progress=progress,
+            callback=callback, ema=ema, lr_decay=s["lr_decay"], first=first,
+        )  # fmt: skip
+        history = _loop(generator, critic, sample_real, opt_c, opt_g, dev, **settings)
+        history.settings = dict(preset=chosen, loss=loss, steps=steps, seed=seed, optimizer=s["optimizer"],
+                                lr=s["lr"], lr_generator=lr_g, betas=s["betas"], n_critic=s["n_critic"],
+                                penalty_weight=settings["penalty_weight"], clip=clip, lr_decay=s["lr_decay"],
+                                ema=ema, batch_size=batch_size, latent_dim=latent_dim)  # fmt: skip
+        return history
+
     if seed is None:
-        return _loop(generator, critic, sample_real, opt_c, opt_g, dev, **settings)
+        return run()
     with preserved_rng():
         torch.manual_seed(seed)  # every device's generator
-        return _loop(generator, critic, sample_real, opt_c, opt_g, dev, **settings)
+        return run()
+
+
+#: The named bundles of training settings that ``train_gan(preset=...)`` knows.
+PRESETS = {
+    "paper": "each loss's published settings (its entry in LOSSES), constant learning rates",
+    "toy": "the book's recipe for low-dimensional data (WGAN-GP): Adam(2e-3, betas (0, 0.9)) for both "
+    "networks, falling linearly to 0 over the run, lambda 1, n_critic 5",
+}
+#: The recipe behind ``preset="toy"``, found by measurement over seeds with chapter 4's networks
+#: (``benchmarks/recipes.py``; the table and what each change did are in ``benchmarks/README.md``).
+#: Each value and why:
+TOY = dict(
+    optimizer="adam",
+    lr=2e-3,  # 20x the paper's 1e-4: points one to two units apart must travel across the plane in time
+    betas=(0.0, 0.9),  # no momentum (the paper's beta1): with 0.5 the generator swung across the plane
+    penalty_weight=1.0,  # chapter 4's search: lambda 10 was clearly worse here, 0.1 no better
+    n_critic=5,  # the paper's; chapter 4's search: 2 critic steps per generator step were much worse
+    lr_decay="linear",  # part of the recipe as measured (no run of the recipe at constant rates yet)
+)
+#: The losses that ``preset="toy"`` was measured for.
+TOY_LOSSES = ("wgan-gp",)
+#: ``preset="auto"`` takes the toy recipe when a sample has at most this many numbers (measured on 2-,
+#: 3- and 5-dimensional mixtures), and the paper's settings otherwise (images, the protein features).
+LOW_DIMENSIONAL = 5
+
+
+def _low_dimensional(first: torch.Tensor) -> bool:
+    return first.dim() > 0 and first.shape[0] > 0 and first[0].numel() <= LOW_DIMENSIONAL
+
+
+def _preset_settings(preset: str, spec: LossSpec, loss: str, given: dict) -> dict:
+    """The preset's settings, with every explicitly given one (not None) taking precedence."""
+    if preset == "toy":
+        base = dict(TOY)
+    else:
+        base = dict(optimizer=spec.optimizer, lr=spec.lr, betas=spec.betas, n_critic=spec.n_critic,
+                    penalty_weight=spec.penalty_weight, lr_decay="constant")  # fmt: skip
+    out = {key: (given[key] if given[key] is not None else value) for key, value in base.items()}
+    if given["betas"] is None:  # Adam's betas: the preset's when it uses Adam, else (0, 0.9); none otherwise
+        adam = base["betas"] if base["betas"] is not None else (0.0, 0.9)
+        out["betas"] = adam if out["optimizer"] == "adam" else None
+    if given["penalty_weight"] is not None:
+        out["penalty_weight"] = _resolve_weight(spec, loss, given["penalty_weight"])
+    elif not spec.penalty:
+        out["penalty_weight"] = 0.0
+    return out
+
+
+def _first_batch(sample_real, batch_size: int, critic: nn.Module, dev) -> torch.Tensor:
+    real = sample_real(batch_size)
+    if not isinstance(real, torch.Tensor):
+        raise TypeError(f"sample_real must return a torch.Tensor, got {type(real).__name__}")
+    _check_real_batch(real, batch_size, critic)
+    return real.to(dev)
 
 
 def _check_real_batch(real: torch.Tensor, batch_size: int, critic: nn.Module) -> None:
@@ -493,8 +588,8 @@ def _update_average(average: nn.Module, model: nn.Module, beta: float) -> None:
             a.copy_(b)
 
 
-def _loop(generator, critic, sample_real, opt_c, opt_g, dev, *, steps, loss, n_critic,
-          batch_size, latent_dim, penalty_weight, clip, progress, callback, ema, lr_decay) -> History:  # fmt: skip
+def _loop(generator, critic, sample_real, opt_c, opt_g, dev, *, steps, loss, n_critic, batch_size,
+          latent_dim, penalty_weight, clip, progress, callback, ema, lr_decay, first=None) -> History:  # fmt: skip
     from tqdm.auto import tqdm
 
     spec = _spec(loss)
@@ -534,11 +629,10 @@ def _loop(generator, critic, sample_real, opt_c, opt_g, dev, *, steps, loss, n_c
                 for group, rate in zip(opt.param_groups, rates, strict=True):
                     group["lr"] = rate * (1.0 - step / steps)
         for _ in range(n_critic):
-            real = sample_real(batch_size)
-            if not isinstance(real, torch.Tensor):
-                raise TypeError(f"sample_real must return a torch.Tensor, got {type(real).__name__}")
-            _check_real_batch(real, batch_size, critic)
-            real = real.to(dev)
+            if first is not None:  # the batch train_gan drew (and checked) before the loop
+                real, first = first, None
+            else:
+                real = _first_batch(sample_real, batch_size, critic, dev)
             stats = _critic_update(spec, generator, critic, real, opt_c, penalty_weight, clip, latent_dim)
         g_loss = _generator_update(spec, generator, critic, opt_g, batch_size, latent_dim, real)
         if history.average is not None:
