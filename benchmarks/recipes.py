@@ -60,6 +60,7 @@ CONFIGS = {
                    lam=TOY["penalty_weight"], n_critic=TOY["n_critic"]),  # fmt: skip
     "fast+b0+defaultnets": dict(ema=0.99, decay="linear", lr=2e-3, lr_g=2e-3, betas=(0.0, 0.9), g_depth=3,
                                 c_hidden=256),
+    "fast+b0+constant": dict(ema=0.99, lr=2e-3, lr_g=2e-3, betas=(0.0, 0.9)),
     "fast+b0+lazy4": dict(ema=0.99, decay="linear", lr=2e-3, lr_g=2e-3, betas=(0.0, 0.9), lazy=4),
     "fast+ttur": dict(ema=0.99, decay="linear", lr=2e-3, lr_g=1e-3),
     "fast+lam3": dict(ema=0.99, decay="linear", lr=2e-3, lr_g=2e-3, lam=3.0),

@@ -521,7 +521,7 @@ TOY = dict(
     betas=(0.0, 0.9),  # no momentum (the paper's beta1): with 0.5 the generator swung across the plane
     penalty_weight=1.0,  # chapter 4's search: lambda 10 was clearly worse here, 0.1 no better
     n_critic=5,  # the paper's; chapter 4's search: 2 critic steps per generator step were much worse
-    lr_decay="linear",  # part of the recipe as measured (no run of the recipe at constant rates yet)
+    lr_decay="linear",  # at constant rates the generator kept swinging (2-20 of 25 modes; its average: 25)
 )
 #: The losses that ``preset="toy"`` was measured for.
 TOY_LOSSES = ("wgan-gp",)
