@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import wganlib  # noqa: E402
-from wganlib import data, models  # noqa: E402
-from wganlib.train import TOY, critic_step, generator_step, make_optimizer  # noqa: E402
+from wganlib import data, metrics, models  # noqa: E402
+from wganlib.train import TOY, _update_average, critic_step, generator_step, make_optimizer  # noqa: E402
 
 #: chapter 4's settings (``BOOK`` in run.py): the starting point
 BASE = dict(g_hidden=256, g_depth=4, c_hidden=64, c_depth=3, latent=2, batch=256, n_critic=5, lr=1e-3,
@@ -121,14 +121,12 @@ def dataset(name: str):
 
 
 def coverage(samples: torch.Tensor, centres: torch.Tensor, weights: np.ndarray, std: float):
-    """(modes covered, high-quality fraction): a mode is covered when it holds at least 20% of its
-    expected share of the samples within 3 std of their nearest centre (PacGAN's rule, per weight)."""
-    d = torch.cdist(samples.double(), centres.double())
-    nearest = d.argmin(1)
-    good = d.gather(1, nearest[:, None])[:, 0] <= 3 * std
-    counts = np.bincount(nearest[good].numpy(), minlength=len(centres))
+    """(modes covered, high-quality fraction) from :func:`wganlib.metrics.mode_coverage`, with PacGAN's
+    rule per weight: a mode is covered when it holds at least 20% of its expected share of the samples
+    within 3 std of their nearest centre."""
+    mc = metrics.mode_coverage(samples, centres, std)
     need = np.maximum(1, np.round(0.2 * len(samples) * weights))
-    return int((counts >= need).sum()), float(good.double().mean())
+    return int((np.array(mc.counts) >= need).sum()), mc.high_quality
 
 
 def run(config: str, dataset_name: str, seed: int, steps: int, every: int) -> dict:
@@ -179,11 +177,8 @@ def run(config: str, dataset_name: str, seed: int, steps: int, every: int) -> di
             else:
                 _plain_critic_step(g, c, real, opt_c, s["latent"])
         generator_step(g, c, opt_g, loss="wgan-gp", batch_size=s["batch"])
-        if average is not None:
-            decay = min(s["ema"], (step + 1) / (step + 10))
-            with torch.no_grad():
-                for a, p in zip(average.parameters(), g.parameters(), strict=True):
-                    a.lerp_(p, 1.0 - decay)
+        if average is not None:  # train_gan(ema=...)'s average, the same schedule
+            _update_average(average, g, min(s["ema"], (step + 1) / (step + 10)))
         train_seconds += time.perf_counter() - t0
         if (step + 1) % every == 0:
             evaluate(step + 1)

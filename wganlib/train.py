@@ -459,8 +459,8 @@ def train_gan(
         n_critic = positive_int(n_critic, "n_critic")
     batch_size = positive_int(batch_size, "batch_size")
     clip = _resolve_clip(spec, loss, clip)
-    if penalty_weight is not None:
-        _resolve_weight(spec, loss, penalty_weight)  # refuses a weight for a loss without a penalty
+    if penalty_weight is not None:  # refuses a weight for a loss without a penalty
+        penalty_weight = _resolve_weight(spec, loss, penalty_weight)
     if spec.penalty is not None:
         check_critic_for_penalty(critic)
     dev = torch.device(device) if device is not None else _model_device(generator)
@@ -481,9 +481,9 @@ def train_gan(
     def run() -> History:
         # with "auto", the first batch is drawn before the optimisers are made, to see the data's size;
         # it is the first batch the critic trains on (the same random numbers, in the same order)
-        first = _first_batch(sample_real, batch_size, critic, dev) if peek else None
+        first = _real_batch(sample_real, batch_size, critic, dev) if peek else None
         chosen = preset if preset != "auto" else ("toy" if peek and _low_dimensional(first) else "paper")
-        s = _preset_settings(chosen, spec, loss, given)
+        s = _preset_settings(chosen, spec, given)
         lr_g = s["lr"] if lr_generator is None else lr_generator
         opt_c = make_optimizer(s["optimizer"], critic.parameters(), s["lr"], s["betas"])
         opt_g = make_optimizer(s["optimizer"], generator.parameters(), lr_g, s["betas"])
@@ -534,8 +534,8 @@ def _low_dimensional(first: torch.Tensor) -> bool:
     return first.dim() > 0 and first.shape[0] > 0 and first[0].numel() <= LOW_DIMENSIONAL
 
 
-def _preset_settings(preset: str, spec: LossSpec, loss: str, given: dict) -> dict:
-    """The preset's settings, with every explicitly given one (not None) taking precedence."""
+def _preset_settings(preset: str, spec: LossSpec, given: dict) -> dict:
+    """The preset's settings, with every explicitly given one (not None, already checked) taking precedence."""
     if preset == "toy":
         base = dict(TOY)
     else:
@@ -545,14 +545,13 @@ def _preset_settings(preset: str, spec: LossSpec, loss: str, given: dict) -> dic
     if given["betas"] is None:  # Adam's betas: the preset's when it uses Adam, else (0, 0.9); none otherwise
         adam = base["betas"] if base["betas"] is not None else (0.0, 0.9)
         out["betas"] = adam if out["optimizer"] == "adam" else None
-    if given["penalty_weight"] is not None:
-        out["penalty_weight"] = _resolve_weight(spec, loss, given["penalty_weight"])
-    elif not spec.penalty:
+    if given["penalty_weight"] is None and not spec.penalty:
         out["penalty_weight"] = 0.0
     return out
 
 
-def _first_batch(sample_real, batch_size: int, critic: nn.Module, dev) -> torch.Tensor:
+def _real_batch(sample_real, batch_size: int, critic: nn.Module, dev) -> torch.Tensor:
+    """One batch ``sample_real(batch_size)``, checked (:func:`_check_real_batch`) and moved to ``dev``."""
     real = sample_real(batch_size)
     if not isinstance(real, torch.Tensor):
         raise TypeError(f"sample_real must return a torch.Tensor, got {type(real).__name__}")
@@ -632,7 +631,7 @@ def _loop(generator, critic, sample_real, opt_c, opt_g, dev, *, steps, loss, n_c
             if first is not None:  # the batch train_gan drew (and checked) before the loop
                 real, first = first, None
             else:
-                real = _first_batch(sample_real, batch_size, critic, dev)
+                real = _real_batch(sample_real, batch_size, critic, dev)
             stats = _critic_update(spec, generator, critic, real, opt_c, penalty_weight, clip, latent_dim)
         g_loss = _generator_update(spec, generator, critic, opt_g, batch_size, latent_dim, real)
         if history.average is not None:
