@@ -67,13 +67,14 @@ browser: structure
 	  $(BIN)/python -m pytest tests/test_browser.py -q -rs
 
 ## make bench: speed and quality against the reference, then the toy recipe over 5 seeds on the book's
-## mixtures and on five others (benchmarks/recipes.py); rewrites benchmarks/README.md (about 90 min)
+## three toy sets and on five other mixtures (benchmarks/recipes.py); rewrites benchmarks/README.md (about 100 min)
 BENCH_OUT := _build/bench
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --book
 	@mkdir -p $(BENCH_OUT) && rm -f $(BENCH_OUT)/recipes.jsonl
 	$(BIN)/python benchmarks/recipes.py --configs recipe --data 25gaussians --steps 2400 --out $(BENCH_OUT)/recipes.jsonl
 	$(BIN)/python benchmarks/recipes.py --configs recipe --data 8gaussians --steps 800 --out $(BENCH_OUT)/recipes.jsonl
+	$(BIN)/python benchmarks/recipes.py --configs recipe --data swissroll --steps 1200 --out $(BENCH_OUT)/recipes.jsonl
 	for d in ring+centre unequal-ring wide-grid cube-3d mixture-5d; do \
 	  $(BIN)/python benchmarks/recipes.py --configs recipe --data $$d --steps 1200 --out $(BENCH_OUT)/recipes.jsonl || exit 1; done
 	$(BIN)/python benchmarks/recipes.py --table $(BENCH_OUT)/recipes.jsonl --readme

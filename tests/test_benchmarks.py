@@ -42,9 +42,11 @@ def test_recipe_search_runs_and_tabulates(tmp_path):
     try:
         runs = [recipes.run("book+ema+decay", name, 0, 4, 2) for name in ("25gaussians", "cube-3d")]
         runs.append(recipes.run("ema+decay+lazy4", "8gaussians", 0, 2, 2))
+        runs.append(recipes.run("recipe", "swissroll", 0, 2, 2))
     finally:
         torch.set_num_threads(threads)
-    assert [len(r["rows"]) for r in runs] == [2, 2, 1] and "ema" in runs[0]["rows"][-1]
+    assert [len(r["rows"]) for r in runs] == [2, 2, 1, 1] and "ema" in runs[0]["rows"][-1]
+    assert runs[3]["rows"][-1]["raw"][0] is None and runs[3]["rows"][-1]["raw"][1] > 1  # W1 / floor, untrained
     rows = recipes.summary(runs)
     assert {(r["data"], r["generator"]) for r in rows} >= {("25gaussians", "raw"), ("cube-3d", "ema")}
     readme = tmp_path / "README.md"
@@ -52,6 +54,21 @@ def test_recipe_search_runs_and_tabulates(tmp_path):
     recipes.write_readme(recipes.table(rows), readme)
     text = readme.read_text()
     assert "<!-- recipes start -->" in text and "| book+ema+decay | cube-3d | ema | 4 | 1 |" in text
+    assert "W1 / floor" in text and "| recipe | swissroll | raw | 2 | 1 |" in text
+
+
+def test_w1_quality_of_real_samples_is_near_one():
+    import recipes
+
+    sample, centres, _, _ = recipes.dataset("swissroll")
+    assert centres is None
+    gen = torch.Generator().manual_seed(0)
+    reference, floor_sample = sample(recipes.W1_N, gen), sample(recipes.W1_N, gen)
+    from wganlib import metrics
+
+    floor = metrics.wasserstein1(floor_sample, reference)
+    assert 0.7 < recipes.w1_quality(sample(recipes.W1_N, gen), reference, floor) < 1.4
+    assert recipes.w1_quality(0.5 * sample(recipes.W1_N, gen), reference, floor) > 3  # a shrunken roll is far off
 
 
 def test_the_searched_recipe_is_train_gans_toy_preset():
