@@ -115,11 +115,13 @@ def dataset(name: str):
             return c[idx] + std * torch.randn(n, c.shape[1], generator=generator)
 
         return sample, c, np.asarray(weights), std
-    if name in CONTINUOUS:  # no modes: quality is measured by the exact W1 to real samples (quality())
-        return (lambda n, generator: data.sample(name, n, generator=generator)), None, None, None
+    def book_sample(n, generator):
+        return data.sample(name, n, generator=generator)
+
+    if name in CONTINUOUS:  # no modes: quality is the exact W1 to real samples (w1_quality)
+        return book_sample, None, None, None
     c = data.centres(name)
-    return (lambda n, generator: data.sample(name, n, generator=generator)), c, np.full(len(c), 1 / len(c)), \
-        data.mode_std(name)
+    return book_sample, c, np.full(len(c), 1 / len(c)), data.mode_std(name)
 
 
 #: data sets without modes (the swiss roll): judged by W1 to real samples against the real-to-real floor
@@ -147,11 +149,11 @@ def run(config: str, dataset_name: str, seed: int, steps: int, every: int) -> di
     s = setting(config)
     torch.manual_seed(wganlib.seed(seed))
     sample, centres, weights, std = dataset(dataset_name)
-    dim = centres.shape[1] if centres is not None else sample(1, wganlib.generator(0)).shape[1]
     if centres is None:  # fixed real points for W1, and the floor: W1 between two real samples
         fixed = wganlib.generator(4321)
         reference = sample(W1_N, fixed)
         floor = metrics.wasserstein1(sample(W1_N, fixed), reference)
+    dim = (centres if centres is not None else reference).shape[1]
     g = models.mlp_generator(s["latent"], dim, hidden=s["g_hidden"], depth=s["g_depth"])
     c = models.mlp_critic(dim, hidden=s["c_hidden"], depth=s["c_depth"])
     average = copy.deepcopy(g) if s["ema"] else None
@@ -232,14 +234,13 @@ def summary(results: list[dict]) -> list[dict]:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| settings | data | generator | steps | seeds | modes: median (worst) | HQ: median (worst) "
-             "| modes per seed | s (median) |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     continuous = [r for r in rows if "w1" in r]
-    if len(continuous) == len(rows):
-        lines = []
-    for r in rows:
-        if "w1" in r:
-            continue
+    mixtures = [r for r in rows if "w1" not in r]
+    lines = []
+    if mixtures:
+        lines += ["| settings | data | generator | steps | seeds | modes: median (worst) | HQ: median (worst) "
+                  "| modes per seed | s (median) |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in mixtures:
         lines.append(
             f"| {r['config']} | {r['data']} | {r['generator']} | {r['steps']} | {r['seeds']} "
             f"| {r['modes_median']:g} ({r['modes_worst']}) | {100 * r['hq_median']:.0f}% ({100 * r['hq_worst']:.0f}%) "
