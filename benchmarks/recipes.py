@@ -33,7 +33,7 @@ import wganlib  # noqa: E402
 from wganlib import data, metrics, models  # noqa: E402
 from wganlib.train import TOY, _update_average, critic_step, generator_step, make_optimizer  # noqa: E402
 
-#: chapter 4's settings (``BOOK`` in run.py): the starting point
+#: chapter 4's settings before the recipe: the search's starting point
 BASE = dict(g_hidden=256, g_depth=4, c_hidden=64, c_depth=3, latent=2, batch=256, n_critic=5, lr=1e-3,
             lr_g=1e-3, betas=(0.5, 0.9), lam=1.0, ema=None, decay=None, warmup=0, lazy=1)  # fmt: skip
 

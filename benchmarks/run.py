@@ -33,20 +33,17 @@ import baseline_gan_toy as baseline  # noqa: E402
 import wganlib  # noqa: E402
 from wganlib import data, metrics, models  # noqa: E402
 
-#: The book's settings for the toy sets: those chapter 4 found by its search (see its "settings" section).
-BOOK = {
+#: The networks of the toy recipe (``wganlib.train.TOY``, train_gan's default for WGAN-GP on
+#: low-dimensional data), as chapter 4 trains them; the recipe's settings are train_gan's own.
+RECIPE_NETS = {
     "generator_hidden": 256,
     "generator_depth": 4,
     "critic_hidden": 64,
     "critic_depth": 3,
     "latent_dim": 2,
-    "batch_size": 256,
-    "n_critic": 5,
-    "lr": 1e-3,
-    "lr_generator": 1e-3,
-    "betas": (0.5, 0.9),
-    "penalty_weight": 1.0,
 }
+#: The recipe's run length on the 25-gaussian grid (benchmarks/recipes.py: 25/25 modes on 5 seeds).
+RECIPE_STEPS = 2400
 #: The reference's settings expressed for wganlib (same networks, batch, optimiser, lambda).
 REFERENCE = {
     "depth": 3,
@@ -163,27 +160,50 @@ def quality_baseline(budget: float, every: int, width: int = 512) -> QualityLog:
     return log
 
 
-def quality_book(budget: float, every: int, settings: dict = BOOK) -> QualityLog:
-    log = QualityLog(budget, every, latent_dim=settings["latent_dim"])
-    torch.manual_seed(0)
+def _recipe_models(nets: dict, seed: int = 0):
+    torch.manual_seed(seed)
     g = models.mlp_generator(
-        settings["latent_dim"], 2, hidden=settings["generator_hidden"], depth=settings["generator_depth"]
+        nets["latent_dim"], 2, hidden=nets["generator_hidden"], depth=nets["generator_depth"]
     )
-    c = models.mlp_critic(2, hidden=settings["critic_hidden"], depth=settings["critic_depth"])
+    c = models.mlp_critic(2, hidden=nets["critic_hidden"], depth=nets["critic_depth"])
+    return g, c
+
+
+def quality_recipe(
+    budget: float, every: int, steps: int = RECIPE_STEPS, nets: dict = RECIPE_NETS
+) -> QualityLog:
+    """train_gan with no training setting (the toy recipe: its rates fall to 0 over ``steps``), seed 0;
+    evaluated every ``every`` steps and at the end, stopped early if ``budget`` training seconds pass."""
+    log = QualityLog(budget, every, latent_dim=nets["latent_dim"])
+    g, c = _recipe_models(nets)
     t_start = time.perf_counter()
 
     def cb(step, hist):
-        if (step + 1) % every == 0:
+        if (step + 1) % every == 0 or step + 1 == steps:
             log.evaluate(step + 1, g, time.perf_counter() - t_start - log.eval_seconds)
         return time.perf_counter() - t_start - log.eval_seconds >= budget
 
-    wganlib.train_gan(
-        g, c, _sampler("25gaussians"), steps=10**9, n_critic=settings["n_critic"],
-        batch_size=settings["batch_size"], lr=settings["lr"], lr_generator=settings["lr_generator"],
-        betas=settings["betas"], penalty_weight=settings["penalty_weight"], seed=0, progress=False, callback=cb,
-        preset="paper",  # these settings with constant rates
-    )  # fmt: skip
+    h = wganlib.train_gan(g, c, _sampler("25gaussians"), steps=steps, seed=0, progress=False, callback=cb)
+    if h.settings["preset"] != "toy":
+        raise RuntimeError(f"train_gan chose preset {h.settings['preset']!r}, not the toy recipe")
     return log
+
+
+def recipe_step_seconds(loss: str, steps: int, nets: dict = RECIPE_NETS, seed: int = 0) -> float:
+    """Median seconds per generator step of train_gan on the recipe's networks: the recipe itself for
+    "wgan-gp", and weight clipping (RMSProp at the recipe's rate, n_critic 5) for "wgan"."""
+    g, c = _recipe_models(nets, seed)
+    kw = {"optimizer": "rmsprop", "lr": wganlib.train.TOY["lr"], "n_critic": 5} if loss == "wgan" else {}
+    h = wganlib.train_gan(
+        g, c, _sampler("25gaussians"), steps=steps, loss=loss, seed=seed, progress=False, **kw
+    )
+    per_step = np.diff([0.0, *h.seconds])
+    return float(np.median(per_step[2:] if len(per_step) > 4 else per_step))
+
+
+def bench_recipe_penalty_cost(steps: int, repeats: int, nets: dict = RECIPE_NETS) -> dict:
+    return {loss: 1e3 * median_of(lambda loss=loss: recipe_step_seconds(loss, steps, nets), repeats)
+            for loss in ("wgan", "wgan-gp")}  # fmt: skip
 
 
 def seconds_to_match(log: QualityLog, target: dict | None) -> float | None:
@@ -284,27 +304,44 @@ def report(res: dict, args) -> str:
     ]
     for loss, ms in pc.items():
         lines.append(f"| {loss} | {ms:.1f} | {ms / pc['wgan']:.2f} |")
+    rc = res["recipe_penalty"]
+    lines += [
+        "",
+        "With the recipe's networks (generator {generator_depth} x {generator_hidden}, critic {critic_depth} x "
+        "{critic_hidden}, latent size {latent_dim}): the recipe against weight clipping (RMSProp at the "
+        "recipe's rate, 5 critic steps).".format(**res["recipe_nets"]),
+        "",
+        "| loss | ms per generator step | ratio to WGAN (clipping) |",
+        "|---|---|---|",
+    ]
+    for loss, ms in rc.items():
+        lines.append(f"| {loss} | {ms:.1f} | {ms / rc['wgan']:.2f} |")
     q = res["quality"]
     lines += [
         "",
         "### Time to quality on the 25-gaussian grid",
         "",
-        f"Mode coverage on 2,500 samples every {args.every} steps; training seconds (evaluation excluded).",
+        f"Mode coverage on 2,500 samples every {args.every} steps; training seconds (evaluation excluded). The "
+        f"recipe: `train_gan` with no training setting (the toy recipe, its rates falling to 0 over "
+        f"{res['recipe_steps']:,} steps), seed 0, on the networks above.",
         "",
         f"| run | best within {args.short:.0f} s | best within {args.long:.0f} s |",
         "|---|---|---|",
         f"| reference (width 512, Adam 1e-4) | {fmt_quality(q['baseline_short'])} | {fmt_quality(q['baseline_long'])} |",
-        f"| book settings | {fmt_quality(q['book_short'])} | {fmt_quality(q['book_long'])} |",
-        "",
-        f"Book settings: `{BOOK}`.",
+        f"| the recipe | {fmt_quality(q['recipe_short'])} | {fmt_quality(q['recipe_long'])} |",
         "",
     ]
+    if q["recipe_rows"]:
+        last = q["recipe_rows"][-1]
+        lines.append(
+            f"The recipe's last checkpoint: {fmt_quality(last)}, after {last['seconds']:.1f} s of training."
+        )
     match = q["seconds_to_match"]
     if match is None:
-        lines.append(f"The book's settings did not match the reference's {args.long:.0f}-second quality.")
+        lines.append(f"The recipe did not match the reference's {args.long:.0f}-second quality.")
     else:
         lines.append(
-            f"The book's settings matched the reference's {args.long:.0f}-second quality after {match:.1f} s: "
+            f"The recipe matched the reference's {args.long:.0f}-second quality after {match:.1f} s: "
             f"{args.long / max(match, 1e-9):.1f}x sooner."
         )
     lines += [
@@ -347,6 +384,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--long", type=float, default=300.0, help="second time budget, seconds")
     parser.add_argument("--every", type=int, default=250)
     parser.add_argument("--penalty-width", type=int, default=512)
+    parser.add_argument("--recipe-steps", type=int, default=RECIPE_STEPS, help="the recipe's run on the grid")
     parser.add_argument("--book", action="store_true", help="also time every chapter under nbval")
     parser.add_argument("--out", type=Path, default=HERE / "README.md")
     args = parser.parse_args(argv)
@@ -354,7 +392,7 @@ def main(argv=None) -> dict:
     if args.tiny:
         # long: enough seconds for a few checkpoints even on a loaded machine (1 s gave none under load)
         args.repeats, args.steps, args.short, args.long, args.every = 1, 3, 0.5, 3.0, 2
-        args.penalty_width, widths, sizes = 32, [32], [50]
+        args.penalty_width, widths, sizes, args.recipe_steps = 32, [32], [50], 6
     torch.set_num_threads(1)
     res = {
         "date": dt.date.today().isoformat(),
@@ -367,20 +405,21 @@ def main(argv=None) -> dict:
     res["step_time"] = bench_step_time(widths, args.steps, args.repeats)
     print("penalty cost ...", flush=True)
     res["penalty"] = bench_penalty_cost(args.penalty_width, args.steps, args.repeats)
+    nets = {**RECIPE_NETS, "generator_hidden": 16, "critic_hidden": 16} if args.tiny else RECIPE_NETS
+    res["recipe_penalty"] = bench_recipe_penalty_cost(args.steps, args.repeats, nets)
     print("time to quality ...", flush=True)
     base = quality_baseline(args.long, args.every, width=32 if args.tiny else 512)
-    book = quality_book(
-        args.long, args.every, {**BOOK, "generator_hidden": 16, "critic_hidden": 16} if args.tiny else BOOK
-    )
+    res["recipe_nets"], res["recipe_steps"] = nets, args.recipe_steps
+    recipe = quality_recipe(args.long, args.every, args.recipe_steps, nets)
     target = base.best_within(args.long)
     res["quality"] = {
         "baseline_short": base.best_within(args.short),
         "baseline_long": target,
-        "book_short": book.best_within(args.short),
-        "book_long": book.best_within(args.long),
-        "seconds_to_match": seconds_to_match(book, target),
+        "recipe_short": recipe.best_within(args.short),
+        "recipe_long": recipe.best_within(args.long),
+        "seconds_to_match": seconds_to_match(recipe, target),
         "baseline_rows": base.rows,
-        "book_rows": book.rows,
+        "recipe_rows": recipe.rows,
     }
     print("exact transport ...", flush=True)
     res["transport"] = bench_transport(sizes, args.repeats)

@@ -33,6 +33,9 @@ def test_tiny_benchmark_run(tmp_path):
     text = (tmp_path / "README.md").read_text()
     assert "<!-- results start -->" in text and "Step time" in text and "Exact transport" in text
     assert res["step_time"][0]["ratio"] > 0 and res["quality"]["baseline_rows"]
+    # the recipe (train_gan with no training setting) is timed against clipping and trained to its last step
+    assert set(res["recipe_penalty"]) == {"wgan", "wgan-gp"} and "With the recipe's networks" in text
+    assert res["quality"]["recipe_rows"][-1]["step"] == res["recipe_steps"]
 
 
 def test_recipe_search_runs_and_tabulates(tmp_path):
