@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import re
@@ -27,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "benchmarks" / "README.md"
+SPREAD = ROOT / "benchmarks" / "spread.md"  # what each asserting cell printed at each offset
+OUTPUTS = ROOT / "_build" / "robustness"  # the raw per-cell outputs (JSON lines), one file per chapter and offset
 START, END = "<!-- robustness start -->", "<!-- robustness end -->"
 ANSI = re.compile(r"\x1b\[[0-9;]*m|#x1B\[[0-9;]*m")  # colour codes in tracebacks, raw or as junit writes them
 
@@ -48,15 +51,21 @@ def find_chapters(wanted: list[str] | None) -> list[Path]:
     return sorted(chosen)
 
 
-def run_one(path: Path, offset: int, threads: int | None = None) -> dict:
+def run_one(path: Path, offset: int, threads: int | None = None, outputs: Path | None = None) -> dict:
     """One chapter through nbval at one offset: seconds, failing cells and the first line of each error."""
     env = {**os.environ, "WGANLIB_SEED_OFFSET": str(offset), "TQDM_DISABLE": "1"}
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    plugin = []
+    if outputs is not None:  # what each cell printed, for the spread report (scripts/nbval_outputs.py)
+        outputs.unlink(missing_ok=True)
+        env["NBVAL_OUTPUTS"] = str(outputs)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "scripts"), env.get("PYTHONPATH")]))
+        plugin = ["-p", "nbval_outputs"]
     with tempfile.TemporaryDirectory() as tmp:
         xml = Path(tmp) / "junit.xml"
         cmd = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q", "-p", "no:cacheprovider",
-               f"--junitxml={xml}", str(path.relative_to(ROOT))]  # fmt: skip
+               *plugin, f"--junitxml={xml}", str(path.relative_to(ROOT))]  # fmt: skip
         t0 = time.perf_counter()
         with tempfile.TemporaryFile("w+") as log:
             proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
@@ -80,6 +89,53 @@ def run_one(path: Path, offset: int, threads: int | None = None) -> dict:
         elif returncode != 0:
             failed.append(("(pytest)", (output.strip().splitlines() or ["no output"])[-1][:200]))
     return {"seconds": seconds, "cpu": cpu, "failed": failed}
+
+
+def outputs_file(path: Path, offset: int) -> Path:
+    return OUTPUTS / f"{path.stem}.offset{offset}.jsonl"
+
+
+def read_outputs(file: Path) -> dict[str, dict]:
+    """nbval cell name -> {"source", "stdout", "passed"} of one run (empty when the run left no file)."""
+    if not file.exists():
+        return {}
+    records = (json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {r["cell"]: r for r in records}
+
+
+def spread_report(chapters: list[Path], offsets: list[int], header: str, limit: int = 900) -> str:
+    """For every code cell that asserts something and prints something: its assert lines and what it
+    printed at each offset, so that the spread of each checked number over random streams can be read."""
+    lines = ["# What the asserting cells printed at each seed offset", "", header, ""]
+    for path in chapters:
+        runs = {k: read_outputs(outputs_file(path, k)) for k in offsets}
+        names = sorted({n for r in runs.values() for n in r}, key=lambda n: int(cell_number(n) or 0))
+        silent = []
+        lines += [f"## {path.name}", ""]
+        for name in names:
+            recs = [runs[k].get(name) for k in offsets]
+            source = next(r["source"] for r in recs if r)
+            asserts = [ln.strip() for ln in source.splitlines() if ln.lstrip().startswith("assert")]
+            if not asserts:
+                continue
+            if not any(r and r["stdout"].strip() for r in recs):
+                silent.append(cell_number(name))
+                continue
+            lines += [f"### nbval cell {cell_number(name)}", "", "```python", *asserts, "```", ""]
+            printed = {r["stdout"].strip() for r in recs if r}
+            if len(printed) == 1 and all(r and r["passed"] for r in recs):  # a deterministic cell
+                out = printed.pop()
+                out = out if len(out) <= limit else out[:limit] + " [...]"
+                lines += [f"the same at every offset ({', '.join(map(str, offsets))}):", "", "```text", out, "```", ""]
+                continue
+            for k, r in zip(offsets, recs, strict=True):
+                out = "(not run)" if r is None else (r["stdout"].strip() or "(printed nothing)")
+                out = out if len(out) <= limit else out[:limit] + " [...]"
+                failed = "" if r is None or r["passed"] else " (the cell FAILED)"
+                lines += [f"offset {k}{failed}:", "", "```text", out, "```", ""]
+        if silent:
+            lines += [f"Cells that assert without printing (exact identities, shapes, errors): {', '.join(silent)}.", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def cell_number(name: str) -> str:
@@ -161,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def one(unit):
         path, k = unit
-        r = run_one(path, k, args.threads)
+        r = run_one(path, k, args.threads, outputs_file(path, k))
         r["version"] = version(path)
         verdict = "pass" if not r["failed"] else f"{len(r['failed'])} failing cell(s)"
         lines = [f"{path.name} offset {k}: {verdict} ({r['seconds']:.0f} s, CPU {r['cpu']:.0f} s)"]
@@ -170,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # --jobs 2 on a 2-core machine: two notebooks at once, best with --threads 1 (two kernels with two
     # threads each oversubscribe the cores, and PyTorch's threads then wait on each other)
+    OUTPUTS.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         results.update(pool.map(one, units))
 
@@ -203,7 +260,12 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if not args.no_write:
         write_readme(text)
-        print(f"written to {README.relative_to(ROOT)}")
+        header = (f"Written by `{command}` on {today} ({platform.machine()}, Python {platform.python_version()}), "
+                  "from the runs of its table in benchmarks/README.md: for each code cell with an assert, "
+                  "the assert lines (first line of each) and the cell's printed output at each offset. "
+                  "nbval numbers the code cells from 0. A run of some chapters rewrites this file with those only.")
+        SPREAD.write_text(spread_report(chapters, args.offsets, header))
+        print(f"written to {README.relative_to(ROOT)} and {SPREAD.relative_to(ROOT)}")
     return 1 if n_bad else 0
 
 
