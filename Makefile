@@ -33,8 +33,11 @@ test: unit notebooks lint workflows structure links browser
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
 
+# The kernels run without progress bars (scripts/book_config.py --test-profile says why).
 notebooks: $(STAMP)
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env -q --durations=0 chapters book/chapter_template.ipynb
+	$(BIN)/python scripts/book_config.py --test-profile _build/ipython-test
+	IPYTHONDIR=$(CURDIR)/_build/ipython-test \
+	  $(BIN)/python -m pytest --nbval-lax --nbval-current-env -q --durations=0 chapters book/chapter_template.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check wganlib tests scripts benchmarks
@@ -67,16 +70,18 @@ browser: structure
 	  $(BIN)/python -m pytest tests/test_browser.py -q -rs
 
 ## make bench: speed and quality against the reference, then the toy recipe over 5 seeds on the book's
-## three toy sets and on five other mixtures (benchmarks/recipes.py); rewrites benchmarks/README.md (about 100 min)
+## three toy sets and on five other mixtures (benchmarks/recipes.py); rewrites benchmarks/README.md (about 100 min;
+## BENCH_JOBS=2 trains two seeds of the recipe at a time, one thread each: its seconds are then a shared machine's)
 BENCH_OUT := _build/bench
+BENCH_JOBS ?= 1
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --book
 	@mkdir -p $(BENCH_OUT) && rm -f $(BENCH_OUT)/recipes.jsonl
-	$(BIN)/python benchmarks/recipes.py --configs recipe --data 25gaussians --steps 2400 --out $(BENCH_OUT)/recipes.jsonl
-	$(BIN)/python benchmarks/recipes.py --configs recipe --data 8gaussians --steps 800 --out $(BENCH_OUT)/recipes.jsonl
-	$(BIN)/python benchmarks/recipes.py --configs recipe --data swissroll --steps 1200 --out $(BENCH_OUT)/recipes.jsonl
+	$(BIN)/python benchmarks/recipes.py --jobs $(BENCH_JOBS) --configs recipe --data 25gaussians --steps 2400 --out $(BENCH_OUT)/recipes.jsonl
+	$(BIN)/python benchmarks/recipes.py --jobs $(BENCH_JOBS) --configs recipe --data 8gaussians --steps 800 --out $(BENCH_OUT)/recipes.jsonl
+	$(BIN)/python benchmarks/recipes.py --jobs $(BENCH_JOBS) --configs recipe --data swissroll --steps 1200 --out $(BENCH_OUT)/recipes.jsonl
 	for d in ring+centre unequal-ring wide-grid cube-3d mixture-5d; do \
-	  $(BIN)/python benchmarks/recipes.py --configs recipe --data $$d --steps 1200 --out $(BENCH_OUT)/recipes.jsonl || exit 1; done
+	  $(BIN)/python benchmarks/recipes.py --jobs $(BENCH_JOBS) --configs recipe --data $$d --steps 1200 --out $(BENCH_OUT)/recipes.jsonl || exit 1; done
 	$(BIN)/python benchmarks/recipes.py --table $(BENCH_OUT)/recipes.jsonl --readme
 
 ## make protein-study: chapter 6's full comparison (20 draws per k and kind of split; about 40 min on 2 cores);
@@ -86,7 +91,8 @@ protein-study: $(STAMP)
 	$(BIN)/python benchmarks/protein_study.py --jobs 2
 
 ## make robustness: every chapter through nbval at seed offsets 0-3 (WGANLIB_SEED_OFFSET); the table of
-## failing cells goes into benchmarks/README.md. Not part of `make test` (four times the book's run time).
+## failing cells goes into benchmarks/README.md, what each asserting cell printed at each offset into
+## benchmarks/spread.md. Not part of `make test` (four times the book's run time).
 ## A subset: make robustness ROBUST_ARGS="--chapters 04 --offsets 1 2"
 robustness: $(STAMP)
 	$(BIN)/python scripts/robustness.py $(ROBUST_ARGS)

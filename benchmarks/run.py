@@ -30,6 +30,9 @@ sys.path.insert(0, str(HERE))
 
 import baseline_gan_toy as baseline  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "scripts"))
+from book_config import notebook_test_env  # noqa: E402
+
 import wganlib  # noqa: E402
 from wganlib import data, metrics, models  # noqa: E402
 
@@ -178,10 +181,16 @@ def quality_recipe(
     g, c = _recipe_models(nets)
     t_start = time.perf_counter()
 
+    log.stopped = None  # the step at which the budget ran out, if it did before the last step
+
     def cb(step, hist):
-        if (step + 1) % every == 0 or step + 1 == steps:
-            log.evaluate(step + 1, g, time.perf_counter() - t_start - log.eval_seconds)
-        return time.perf_counter() - t_start - log.eval_seconds >= budget
+        trained = time.perf_counter() - t_start - log.eval_seconds
+        if (step + 1) % every == 0 or step + 1 == steps or trained >= budget:
+            log.evaluate(step + 1, g, trained)
+        if trained >= budget and step + 1 < steps:
+            log.stopped = step + 1
+            return True
+        return False
 
     h = wganlib.train_gan(g, c, _sampler("25gaussians"), steps=steps, seed=0, progress=False, callback=cb)
     if h.settings["preset"] != "toy":
@@ -193,7 +202,7 @@ def recipe_step_seconds(loss: str, steps: int, nets: dict = RECIPE_NETS, seed: i
     """Median seconds per generator step of train_gan on the recipe's networks: the recipe itself for
     "wgan-gp", and weight clipping (RMSProp at the recipe's rate, n_critic 5) for "wgan"."""
     g, c = _recipe_models(nets, seed)
-    kw = {"optimizer": "rmsprop", "lr": wganlib.train.TOY["lr"], "n_critic": 5} if loss == "wgan" else {}
+    kw = {"optimizer": "rmsprop", "lr": wganlib.train.TOY["lr"], "n_critic": 5} if loss == "wgan" else {"preset": "toy"}
     h = wganlib.train_gan(
         g, c, _sampler("25gaussians"), steps=steps, loss=loss, seed=seed, progress=False, **kw
     )
@@ -268,7 +277,7 @@ def bench_book() -> list[dict]:
         t0 = time.perf_counter()
         res = subprocess.run(
             [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q", "-p", "no:cacheprovider", str(nb)],
-            cwd=ROOT, capture_output=True, text=True,
+            cwd=ROOT, capture_output=True, text=True, env=notebook_test_env(),  # as `make notebooks` runs them
         )  # fmt: skip
         rows.append({"chapter": nb.name, "seconds": time.perf_counter() - t0, "passed": res.returncode == 0})
     return rows
@@ -287,7 +296,9 @@ def report(res: dict, args) -> str:
         "",
         "### Step time: wganlib.train_gan against the reference loop",
         "",
-        "Batch 256, 5 critic steps, lambda 0.1, 3 hidden layers; ms per generator step.",
+        "Batch 256, 5 critic steps, lambda 0.1, 3 hidden layers. Every time below is in ms per generator step: "
+        f"the median over the steps of a {args.steps}-step run after its first two, then the median of "
+        f"{args.repeats} runs.",
         "",
         "| width | reference (ms) | wganlib (ms) | wganlib / reference |",
         "|---|---|---|---|",
@@ -306,6 +317,8 @@ def report(res: dict, args) -> str:
         lines.append(f"| {loss} | {ms:.1f} | {ms / pc['wgan']:.2f} |")
     rc = res["recipe_penalty"]
     lines += [
+        "",
+        "#### The same with the recipe's networks",
         "",
         "With the recipe's networks (generator {generator_depth} x {generator_hidden}, critic {critic_depth} x "
         "{critic_hidden}, latent size {latent_dim}): the recipe against weight clipping (RMSProp at the "
@@ -336,6 +349,11 @@ def report(res: dict, args) -> str:
         lines.append(
             f"The recipe's last checkpoint: {fmt_quality(last)}, after {last['seconds']:.1f} s of training."
         )
+        if q["recipe_stopped"] is not None:
+            lines.append(
+                f"The run stopped at the {args.long:.0f}-second budget after {q['recipe_stopped']:,} of "
+                f"{res['recipe_steps']:,} steps, before its learning rates had fallen to 0."
+            )
     match = q["seconds_to_match"]
     if match is None:
         lines.append(f"The recipe did not match the reference's {args.long:.0f}-second quality.")
@@ -399,6 +417,7 @@ def main(argv=None) -> dict:
         "machine": machine(),
         "command": "python benchmarks/run.py"
         + (" --book" if args.book else "")
+        + (f" --recipe-steps {args.recipe_steps}" if args.recipe_steps != RECIPE_STEPS and not args.tiny else "")
         + (" --tiny" if args.tiny else ""),
     }
     print("step time ...", flush=True)
@@ -406,6 +425,7 @@ def main(argv=None) -> dict:
     print("penalty cost ...", flush=True)
     res["penalty"] = bench_penalty_cost(args.penalty_width, args.steps, args.repeats)
     nets = {**RECIPE_NETS, "generator_hidden": 16, "critic_hidden": 16} if args.tiny else RECIPE_NETS
+    print("penalty cost with the recipe's networks ...", flush=True)
     res["recipe_penalty"] = bench_recipe_penalty_cost(args.steps, args.repeats, nets)
     print("time to quality ...", flush=True)
     base = quality_baseline(args.long, args.every, width=32 if args.tiny else 512)
@@ -420,6 +440,7 @@ def main(argv=None) -> dict:
         "seconds_to_match": seconds_to_match(recipe, target),
         "baseline_rows": base.rows,
         "recipe_rows": recipe.rows,
+        "recipe_stopped": recipe.stopped,
     }
     print("exact transport ...", flush=True)
     res["transport"] = bench_transport(sizes, args.repeats)

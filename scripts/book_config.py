@@ -5,14 +5,21 @@ has put MathJax and the widget manager in _vendor/, pointed at those local copie
 
 With --kernel-profile it also writes an IPython profile for the kernels that execute the book (`make book`
 sets IPYTHONDIR to it): progress bars off (a bar means nothing on a static page) and minimal tracebacks (a
-cell that raises on purpose shows the error message, not the build machine's paths). Notebooks run by
-nbval, Jupyter or Colab keep their bars and full tracebacks. When the profile changes, the execution cache
-is cleared, so that no page keeps outputs made without it.
+cell that raises on purpose shows the error message, not the build machine's paths). When the profile
+changes, the execution cache is cleared, so that no page keeps outputs made without it.
+
+    python scripts/book_config.py --test-profile _build/ipython-test
+
+writes the profile of the notebook tests' kernels (`make notebooks`, `make robustness`, the bench's book
+timing): progress bars off, full tracebacks. nbval reads a kernel's messages only when a cell has ended;
+the messages of a widget bar in a long cell overflow the queue, and a dropped end-of-cell message fails the
+cell. Notebooks opened in Jupyter or Colab keep their bars.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 from pathlib import Path
 
@@ -21,6 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "_vendor"
 WIDGETS_CDN = "https://cdn.jsdelivr.net/npm/"
+TEST_IPYTHON = ROOT / "_build" / "ipython-test"  # the notebook tests' kernels (see write_test_profile)
 EXECUTION_CACHE = ROOT / "_build" / ".jupyter_cache"  # Jupyter Book 1's default execute.execution_cache_path
 
 KERNEL_CONFIG = """\
@@ -30,7 +38,10 @@ c.InteractiveShell.xmode = "Minimal"
 """
 
 KERNEL_STARTUP = """\
-# Written by scripts/book_config.py for the kernels of `make book`: no progress bars in the web book.
+# Written by scripts/book_config.py for the kernels of `make book` (no progress bars in the web book) and of
+# the notebook tests (nbval reads a kernel's messages only after a cell ends, and the messages that a widget
+# bar sends during a long cell overflow the message queue: zmq then drops some, the cell's end among them,
+# and nbval fails the cell with "Timeout of 5 seconds exceeded waiting for output").
 # TQDM_DISABLE alone is not enough: tqdm.notebook (tqdm.auto in Jupyter) passes disable=False itself,
 # and so does any call with an explicit disable=. Every tqdm bar is built by tqdm.std.tqdm.__init__.
 import tqdm.std
@@ -87,12 +98,33 @@ def write_kernel_profile(ipython_dir: Path) -> None:
         print("book_config: the kernels' profile changed; cleared the execution cache (notebooks run again)")
 
 
+def write_test_profile(ipython_dir: Path) -> Path:
+    """The IPython dir of the notebook tests' kernels (`make notebooks`, `make robustness`, the bench's
+    book timing): the book's startup file without its other settings (full tracebacks in tests)."""
+    startup = ipython_dir / "profile_default" / "startup" / "00-book.py"
+    startup.parent.mkdir(parents=True, exist_ok=True)
+    if not startup.exists() or startup.read_text() != KERNEL_STARTUP:
+        startup.write_text(KERNEL_STARTUP)
+    return ipython_dir
+
+
+def notebook_test_env(env: dict | None = None) -> dict:
+    """``env`` (default: this process's) with IPYTHONDIR at the notebook tests' profile (no progress bars)."""
+    return {**(os.environ if env is None else env), "IPYTHONDIR": str(write_test_profile(TEST_IPYTHON))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--execute", choices=["cache", "off", "force", "auto"], default="cache")
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path)
     parser.add_argument("--kernel-profile", type=Path, help="write the book kernels' IPython dir here")
+    parser.add_argument("--test-profile", type=Path, help="write only the notebook tests' IPython dir here")
     args = parser.parse_args()
+    if args.test_profile:
+        write_test_profile(args.test_profile)
+        return
+    if args.out is None:
+        parser.error("--out is required (unless --test-profile)")
     if args.kernel_profile:
         write_kernel_profile(args.kernel_profile)
     config, offline = build_config(args.execute)

@@ -6,7 +6,9 @@
 another random stream, as a student on another device would draw it. A claim about a training or
 sampling outcome must hold at every offset. The table goes into ``benchmarks/README.md`` between
 ``<!-- robustness start -->`` and ``<!-- robustness end -->`` (added at the end of the file when the
-markers are missing); the rest of that file is left as it is. Exits 1 when any cell failed.
+markers are missing); the rest of that file is left as it is. What each cell printed is saved in
+``_build/robustness/`` (``scripts/nbval_outputs.py``), and ``benchmarks/spread.md`` shows it for every
+asserting cell at each offset (``--report`` rebuilds it from the saved outputs). Exits 1 when any cell failed.
 Not part of ``make test``: every chapter four times takes several times the book's run time.
 """
 
@@ -26,11 +28,14 @@ import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from book_config import notebook_test_env  # scripts/, beside this file
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "benchmarks" / "README.md"
 SPREAD = ROOT / "benchmarks" / "spread.md"  # what each asserting cell printed at each offset
 OUTPUTS = ROOT / "_build" / "robustness"  # the raw per-cell outputs (JSON lines), one file per chapter and offset
 START, END = "<!-- robustness start -->", "<!-- robustness end -->"
+ASSERT = re.compile(r"\s*assert\b(?!_)")  # an assert statement, not assert_close(...)
 ANSI = re.compile(r"\x1b\[[0-9;]*m|#x1B\[[0-9;]*m")  # colour codes in tracebacks, raw or as junit writes them
 
 
@@ -53,15 +58,14 @@ def find_chapters(wanted: list[str] | None) -> list[Path]:
 
 def run_one(path: Path, offset: int, threads: int | None = None, outputs: Path | None = None) -> dict:
     """One chapter through nbval at one offset: seconds, failing cells and the first line of each error."""
-    env = {**os.environ, "WGANLIB_SEED_OFFSET": str(offset), "TQDM_DISABLE": "1"}
+    env = notebook_test_env({**os.environ, "WGANLIB_SEED_OFFSET": str(offset)})  # no progress bars
     if threads:
         env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     plugin = []
     if outputs is not None:  # what each cell printed, for the spread report (scripts/nbval_outputs.py)
         outputs.unlink(missing_ok=True)
         env["NBVAL_OUTPUTS"] = str(outputs)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "scripts"), env.get("PYTHONPATH")]))
-        plugin = ["-p", "nbval_outputs"]
+        plugin = ["-p", "scripts.nbval_outputs"]  # importable from the root, where `python -m pytest` starts
     with tempfile.TemporaryDirectory() as tmp:
         xml = Path(tmp) / "junit.xml"
         cmd = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q", "-p", "no:cacheprovider",
@@ -115,7 +119,7 @@ def spread_report(chapters: list[Path], offsets: list[int], header: str, limit: 
         for name in names:
             recs = [runs[k].get(name) for k in offsets]
             source = next(r["source"] for r in recs if r)
-            asserts = [ln.strip() for ln in source.splitlines() if ln.lstrip().startswith("assert")]
+            asserts = [ln.strip() for ln in source.splitlines() if ASSERT.match(ln)]
             if not asserts:
                 continue
             if not any(r and r["stdout"].strip() for r in recs):
@@ -134,8 +138,17 @@ def spread_report(chapters: list[Path], offsets: list[int], header: str, limit: 
                 failed = "" if r is None or r["passed"] else " (the cell FAILED)"
                 lines += [f"offset {k}{failed}:", "", "```text", out, "```", ""]
         if silent:
-            lines += [f"Cells that assert without printing (exact identities, shapes, errors): {', '.join(silent)}.", ""]
+            lines += [f"Cells that assert without printing anything: {', '.join(silent)}.", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def spread_header(command: str, today: str) -> str:
+    return (
+        f"Written by `{command}` on {today} ({platform.machine()}, Python {platform.python_version()}), from that "
+        "run's chapters and offsets only (a run of some chapters rewrites this file with those alone). For each "
+        "code cell with an assert statement: the first line of each assert, and what the cell printed at each "
+        "seed offset (its stdout and displayed value). nbval numbers the code cells from 0."
+    )
 
 
 def cell_number(name: str) -> str:
@@ -202,11 +215,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offsets", nargs="*", type=int, default=[0, 1, 2, 3], help="seed offsets (default: 0 1 2 3)")
     parser.add_argument("--threads", type=int, help="threads per kernel (OMP_NUM_THREADS; default: the machine's)")
     parser.add_argument("--jobs", type=int, default=1, help="chapter runs at once (default 1; with 2, use --threads 1)")
-    parser.add_argument("--no-write", action="store_true", help="print the table, leave benchmarks/README.md alone")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print the table, leave benchmarks/README.md and benchmarks/spread.md alone")
+    parser.add_argument("--report", action="store_true",
+                        help="run nothing: rewrite benchmarks/spread.md from the outputs saved in _build/robustness")
     args = parser.parse_args(argv)
     if not args.offsets or any(k < 0 for k in args.offsets):
         parser.error("--offsets needs one or more non-negative integers, e.g. --offsets 0 1 2 3")
     chapters = find_chapters(args.chapters)
+    if args.report:
+        command = "python scripts/robustness.py --report" + (" --chapters " + " ".join(args.chapters) if args.chapters else "")
+        SPREAD.write_text(spread_report(chapters, args.offsets, spread_header(command, dt.date.today().isoformat())))
+        print(f"written to {SPREAD.relative_to(ROOT)}")
+        return 0
 
     if args.jobs < 1:
         parser.error("--jobs needs a positive integer")
@@ -260,11 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if not args.no_write:
         write_readme(text)
-        header = (f"Written by `{command}` on {today} ({platform.machine()}, Python {platform.python_version()}), "
-                  "from the runs of its table in benchmarks/README.md: for each code cell with an assert, "
-                  "the assert lines (first line of each) and the cell's printed output at each offset. "
-                  "nbval numbers the code cells from 0. A run of some chapters rewrites this file with those only.")
-        SPREAD.write_text(spread_report(chapters, args.offsets, header))
+        SPREAD.write_text(spread_report(chapters, args.offsets, spread_header(command, today)))
         print(f"written to {README.relative_to(ROOT)} and {SPREAD.relative_to(ROOT)}")
     return 1 if n_bad else 0
 
