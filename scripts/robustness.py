@@ -107,38 +107,58 @@ def read_outputs(file: Path) -> dict[str, dict]:
     return {r["cell"]: r for r in records}
 
 
-def spread_report(chapters: list[Path], offsets: list[int], header: str, limit: int = 900) -> str:
-    """For every code cell that asserts something and prints something: its assert lines and what it
-    printed at each offset, so that the spread of each checked number over random streams can be read."""
+def _printed(run: dict[str, dict], group: list[str]) -> str:
+    """What the cells of ``group`` printed in one run; the last is the asserting cell, the others are marked."""
+    parts = []
+    for i, name in enumerate(group):
+        text = run[name]["stdout"].strip() if name in run else ""
+        if text:
+            parts.append(text if i == len(group) - 1 else f"[cell {cell_number(name)}] {text}")
+    return "\n".join(parts)
+
+
+def spread_report(chapters: list[Path], offsets: list[int], header: str, limit: int = 1500) -> str:
+    """For every code cell that asserts something: its assert lines and, at each offset, what it printed
+    together with what the cells since the previous asserting cell printed (a chapter often prints its
+    numbers in the cell that computes them and asserts in the next), so that the spread of each checked
+    number over random streams can be read."""
     lines = ["# What the asserting cells printed at each seed offset", "", header, ""]
     for path in chapters:
         runs = {k: read_outputs(outputs_file(path, k)) for k in offsets}
         names = sorted({n for r in runs.values() for n in r}, key=lambda n: int(cell_number(n) or 0))
-        silent = []
+        silent, before = [], []  # before: the cells since the previous asserting cell
         lines += [f"## {path.name}", ""]
         for name in names:
             recs = [runs[k].get(name) for k in offsets]
             source = next(r["source"] for r in recs if r)
             asserts = [ln.strip() for ln in source.splitlines() if ASSERT.match(ln)]
             if not asserts:
+                before.append(name)
                 continue
-            if not any(r and r["stdout"].strip() for r in recs):
+            group, before = [*before, name], []
+
+            texts = {k: _printed(runs[k], group) for k in offsets}
+            if not any(texts.values()):
                 silent.append(cell_number(name))
                 continue
+            earlier = [cell_number(n) for n in group[:-1] if any(runs[k].get(n, {}).get("stdout", "").strip()
+                                                                  for k in offsets)]  # fmt: skip
             lines += [f"### nbval cell {cell_number(name)}", "", "```python", *asserts, "```", ""]
-            printed = {r["stdout"].strip() for r in recs if r}
-            if len(printed) == 1 and all(r and r["passed"] for r in recs):  # a deterministic cell
-                out = printed.pop()
+            if earlier:
+                lines += [f"(with what cell{'s' if len(earlier) > 1 else ''} {', '.join(earlier)} before it printed)", ""]
+            if len(set(texts.values())) == 1 and all(r and r["passed"] for r in recs):  # a deterministic cell
+                out = texts[offsets[0]]
                 out = out if len(out) <= limit else out[:limit] + " [...]"
                 lines += [f"the same at every offset ({', '.join(map(str, offsets))}):", "", "```text", out, "```", ""]
                 continue
             for k, r in zip(offsets, recs, strict=True):
-                out = "(not run)" if r is None else (r["stdout"].strip() or "(printed nothing)")
+                out = "(not run)" if r is None else (texts[k] or "(printed nothing)")
                 out = out if len(out) <= limit else out[:limit] + " [...]"
                 failed = "" if r is None or r["passed"] else " (the cell FAILED)"
                 lines += [f"offset {k}{failed}:", "", "```text", out, "```", ""]
         if silent:
-            lines += [f"Cells that assert without printing anything: {', '.join(silent)}.", ""]
+            lines += [f"Cells that assert with nothing printed by them or by the cells since the previous assert: "
+                      f"{', '.join(silent)}.", ""]  # fmt: skip
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -147,7 +167,8 @@ def spread_header(command: str, today: str) -> str:
         f"Written by `{command}` on {today} ({platform.machine()}, Python {platform.python_version()}), from that "
         "run's chapters and offsets only (a run of some chapters rewrites this file with those alone). For each "
         "code cell with an assert statement: the first line of each assert, and what the cell printed at each "
-        "seed offset (its stdout and displayed value). nbval numbers the code cells from 0."
+        "seed offset (its stdout and displayed value), after what the cells since the previous asserting cell "
+        "printed (marked [cell N]). nbval numbers the code cells from 0."
     )
 
 

@@ -29,14 +29,17 @@ def test_spread_report_groups_offsets_and_marks_failures(tmp_path, monkeypatch):
     for k, (value, ok) in enumerate([(0.91, True), (0.87, True), (0.42, False)]):
         varying = {"cell": "Cell 10", "source": "    assert score > 0.5, score", "stdout": f"score {value}",
                    "passed": ok}  # fmt: skip
-        _write(robustness.outputs_file(chapter, k), [same, quiet, helper, varying])
+        compute = {"cell": "Cell 9", "source": "score = fit()", "stdout": f"fitted, seed {k}", "passed": True}
+        _write(robustness.outputs_file(chapter, k), [same, quiet, helper, compute, varying])
     text = robustness.spread_report([chapter], [0, 1, 2, 3], "header")
     assert text.startswith("# What the asserting cells printed") and "## 99_example.ipynb" in text
     # cell 2 printed the same everywhere it ran, but offset 3 did not run: listed per offset
     assert "offset 3:\n\n```text\n(not run)\n```" in text
     assert "score 0.91" in text and "score 0.42" in text and "offset 2 (the cell FAILED):" in text
+    # what the cells since the previous asserting cell printed comes first, marked with their numbers
+    assert "[cell 9] fitted, seed 1\nscore 0.87" in text and "(with what cells 7, 9 before it printed)" in text
     assert "### nbval cell 7" not in text, "assert_close(...) is not an assert statement"
-    assert "Cells that assert without printing anything: 5." in text
+    assert "since the previous assert: 5." in text
     assert text.index("nbval cell 2") < text.index("nbval cell 10"), "cells in notebook order (2 before 10)"
     # with every offset run and passing, a deterministic cell is shown once
     text = robustness.spread_report([chapter], [0, 1], "header")
