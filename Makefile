@@ -33,11 +33,17 @@ test: unit notebooks lint workflows structure links browser
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q
 
-# The kernels run without progress bars (scripts/book_config.py --test-profile says why).
+# The kernels run without progress bars (scripts/book_config.py --test-profile says why), NB_JOBS notebooks
+# at a time (pytest-xdist; --dist loadscope keeps each notebook's cells in order in one worker) with
+# NB_THREADS threads each. On CI's two cores, two notebooks on one thread each take about half the time of
+# one notebook on two threads: the book's networks are too small to gain from a second thread.
+NB_JOBS ?= 2
+NB_THREADS ?= 1
 notebooks: $(STAMP)
 	$(BIN)/python scripts/book_config.py --test-profile _build/ipython-test
-	IPYTHONDIR=$(CURDIR)/_build/ipython-test \
-	  $(BIN)/python -m pytest --nbval-lax --nbval-current-env -q --durations=0 chapters book/chapter_template.ipynb
+	IPYTHONDIR=$(CURDIR)/_build/ipython-test OMP_NUM_THREADS=$(NB_THREADS) MKL_NUM_THREADS=$(NB_THREADS) \
+	  $(BIN)/python -m pytest -n $(NB_JOBS) --dist loadscope --nbval-lax --nbval-current-env -q --durations=0 \
+	  chapters book/chapter_template.ipynb
 
 lint: $(STAMP)
 	$(BIN)/ruff check wganlib tests scripts benchmarks
