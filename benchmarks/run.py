@@ -277,7 +277,7 @@ def bench_book() -> list[dict]:
         t0 = time.perf_counter()
         res = subprocess.run(
             [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q", "-p", "no:cacheprovider", str(nb)],
-            cwd=ROOT, capture_output=True, text=True, env=notebook_test_env(),  # as `make notebooks` runs them
+            cwd=ROOT, capture_output=True, text=True, env=notebook_test_env(),  # make notebooks' kernel profile (no bars); one at a time
         )  # fmt: skip
         rows.append({"chapter": nb.name, "seconds": time.perf_counter() - t0, "passed": res.returncode == 0})
     return rows
