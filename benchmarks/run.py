@@ -93,7 +93,12 @@ def wganlib_step_seconds(width: int, steps: int, loss: str = "wgan-gp", seed: in
         g, c, _sampler("25gaussians"), steps=steps, loss=loss, n_critic=REFERENCE["n_critic"],
         batch_size=REFERENCE["batch_size"], lr=REFERENCE["lr"], seed=seed, progress=False, preset="paper", **kw,
     )  # fmt: skip
-    per_step = np.diff([0.0, *h.seconds])
+    return median_step_seconds(h)
+
+
+def median_step_seconds(history) -> float:
+    """The median seconds per generator step of a train_gan history, after its first two steps."""
+    per_step = np.diff([0.0, *history.seconds])
     return float(np.median(per_step[2:] if len(per_step) > 4 else per_step))
 
 
@@ -131,6 +136,7 @@ class QualityLog:
         self.z = torch.randn(n, latent_dim, generator=torch.Generator().manual_seed(123))
         self.centres, self.std = data.centres("25gaussians"), data.mode_std("25gaussians")
         self.eval_seconds = 0.0
+        self.stopped = None  # the step at which a budget stopped the run, if one did
 
     def evaluate(self, step: int, generator, train_seconds: float) -> None:
         t0 = time.perf_counter()
@@ -181,8 +187,6 @@ def quality_recipe(
     g, c = _recipe_models(nets)
     t_start = time.perf_counter()
 
-    log.stopped = None  # the step at which the budget ran out, if it did before the last step
-
     def cb(step, hist):
         trained = time.perf_counter() - t_start - log.eval_seconds
         if (step + 1) % every == 0 or step + 1 == steps or trained >= budget:
@@ -206,8 +210,7 @@ def recipe_step_seconds(loss: str, steps: int, nets: dict = RECIPE_NETS, seed: i
     h = wganlib.train_gan(
         g, c, _sampler("25gaussians"), steps=steps, loss=loss, seed=seed, progress=False, **kw
     )
-    per_step = np.diff([0.0, *h.seconds])
-    return float(np.median(per_step[2:] if len(per_step) > 4 else per_step))
+    return median_step_seconds(h)
 
 
 def bench_recipe_penalty_cost(steps: int, repeats: int, nets: dict = RECIPE_NETS) -> dict:

@@ -35,7 +35,7 @@ README = ROOT / "benchmarks" / "README.md"
 SPREAD = ROOT / "benchmarks" / "spread.md"  # what each asserting cell printed at each offset
 OUTPUTS = ROOT / "_build" / "robustness"  # the raw per-cell outputs (JSON lines), one file per chapter and offset
 START, END = "<!-- robustness start -->", "<!-- robustness end -->"
-ASSERT = re.compile(r"\s*assert\b(?!_)")  # an assert statement, not assert_close(...)
+ASSERT = re.compile(r"\s*assert\b")  # an assert statement, not assert_close(...)
 ANSI = re.compile(r"\x1b\[[0-9;]*m|#x1B\[[0-9;]*m")  # colour codes in tracebacks, raw or as junit writes them
 
 
@@ -162,6 +162,10 @@ def spread_report(chapters: list[Path], offsets: list[int], header: str, limit: 
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def write_spread(chapters: list[Path], offsets: list[int], command: str) -> None:
+    SPREAD.write_text(spread_report(chapters, offsets, spread_header(command, dt.date.today().isoformat())))
+
+
 def spread_header(command: str, today: str) -> str:
     return (
         f"Written by `{command}` on {today} ({platform.machine()}, Python {platform.python_version()}), from that "
@@ -246,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     chapters = find_chapters(args.chapters)
     if args.report:
         command = "python scripts/robustness.py --report" + (" --chapters " + " ".join(args.chapters) if args.chapters else "")
-        SPREAD.write_text(spread_report(chapters, args.offsets, spread_header(command, dt.date.today().isoformat())))
+        write_spread(chapters, args.offsets, command)
         print(f"written to {SPREAD.relative_to(ROOT)}")
         return 0
 
@@ -302,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if not args.no_write:
         write_readme(text)
-        SPREAD.write_text(spread_report(chapters, args.offsets, spread_header(command, today)))
+        write_spread(chapters, args.offsets, command)
         print(f"written to {README.relative_to(ROOT)} and {SPREAD.relative_to(ROOT)}")
     return 1 if n_bad else 0
 
