@@ -369,28 +369,18 @@ def _evaluate_published(X, y, Xt, yt, *, seed, device):
 
 def protocol_fingerprint() -> str:
     """A short hash of the code that defines the protocol: the functions and constants of this module
-    that make synthetic data, fit and score, and ``proteins.scarce_split`` and ``proteins.kmer_clusters``,
-    read as syntax trees without docstrings (comments, docstrings and layout do not count). The
-    committed study records it; chapter 6 and a unit test check it, so a study made by other code
-    cannot pass for this one."""
-    import ast
-    import inspect
-    import textwrap
+    that make synthetic data, fit and score, the names of ``METHODS``, and ``proteins.scarce_split`` and
+    ``proteins.kmer_clusters``, as source text without comments, docstrings or blank lines
+    (:mod:`wganlib._fingerprint`, the same under every Python version). The committed study records
+    it; chapter 6 and a unit test check it, so a study made by other code cannot pass for this one."""
+    from ._fingerprint import code_fingerprint
 
-    from . import proteins
-
-    parts = [repr((GRID, FFPREDGAN_GRID, JITTER_STD, PUBLISHED_MAX_ITER, list(METHODS)))]
-    for function in (gan_steps, train_ffpredgan, synthesise, jitter, smote, scores, _best_threshold,
-                     _synthetic, _fit, evaluate, _evaluate_published, proteins.scarce_split,
-                     proteins.kmer_clusters):  # fmt: skip
-        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-        for node in ast.walk(tree):
-            body = getattr(node, "body", None)
-            if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
-                if isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
-                    node.body = body[1:] or [ast.Pass()]  # a docstring
-        parts.append(ast.dump(tree))
-    return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:12]
+    return code_fingerprint([
+        ("augment.py", ("GRID", "FFPREDGAN_GRID", "JITTER_STD", "PUBLISHED_MAX_ITER", "gan_steps", "train_ffpredgan",
+                        "synthesise", "jitter", "smote", "scores", "_best_threshold", "_synthetic", "_fit",
+                        "evaluate", "_evaluate_published")),
+        ("proteins.py", ("scarce_split", "kmer_clusters")),
+    ], extra=repr(list(METHODS)))  # fmt: skip
 
 
 def study_path():
