@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 JB     := $(BIN)/jupyter-book
 STRICT := -W -n --keep-going
 
-.PHONY: all venv book test unit notebooks structure browser lint workflows links student repository bench protein-study robustness clean
+.PHONY: all venv book test unit notebooks structure browser lint workflows links student repository bench protein-study toy-study robustness clean
 
 all: test
 
@@ -85,7 +85,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --book
 	@mkdir -p $(BENCH_OUT) && rm -f $(BENCH_OUT)/recipes.jsonl
 	$(BIN)/python benchmarks/recipes.py --jobs $(BENCH_JOBS) --configs recipe --data 25gaussians --steps 2400 --out $(BENCH_OUT)/recipes.jsonl
+	$(BIN)/python benchmarks/recipes.py --jobs $(BENCH_JOBS) --configs recipe --data 25gaussians --steps 1400 --every 200 --out $(BENCH_OUT)/recipes.jsonl
 	$(BIN)/python benchmarks/recipes.py --jobs $(BENCH_JOBS) --configs recipe --data 8gaussians --steps 800 --out $(BENCH_OUT)/recipes.jsonl
+	$(BIN)/python benchmarks/recipes.py --jobs $(BENCH_JOBS) --configs recipe --data 8gaussians --steps 400 --every 100 --out $(BENCH_OUT)/recipes.jsonl
 	$(BIN)/python benchmarks/recipes.py --jobs $(BENCH_JOBS) --configs recipe --data swissroll --steps 1200 --out $(BENCH_OUT)/recipes.jsonl
 	for d in ring+centre unequal-ring wide-grid cube-3d mixture-5d; do \
 	  $(BIN)/python benchmarks/recipes.py --jobs $(BENCH_JOBS) --configs recipe --data $$d --steps 1200 --out $(BENCH_OUT)/recipes.jsonl || exit 1; done
@@ -96,6 +98,13 @@ bench: $(STAMP)
 ## Needed after any change to wganlib/augment.py (a unit test and the chapter check its protocol fingerprint).
 protein-study: $(STAMP)
 	$(BIN)/python benchmarks/protein_study.py --jobs 2
+
+## make toy-study: chapter 4's study of the toy recipe (train_gan's defaults on the three toy sets, five seeds
+## each; about 20 min on 1 core, 10 on 2); rewrites wganlib/results/toy_study.json, which the chapter reads.
+## Needed after any change to the code it fingerprints (wganlib.toy_study.FINGERPRINT_PARTS: train.py,
+## losses.py, penalties.py, data.py, the MLPs, the measures); a unit test and the chapter check the hash.
+toy-study: $(STAMP)
+	$(BIN)/python benchmarks/toy_study.py --jobs 2
 
 ## make robustness: every chapter through nbval at seed offsets 0-3 (WGANLIB_SEED_OFFSET); the table of
 ## failing cells goes into benchmarks/README.md, what each asserting cell printed at each offset into
