@@ -148,3 +148,13 @@ def test_a_run_leaves_the_callers_random_state_alone():
     torch.manual_seed(5)
     toy_study.run("8gaussians", 1, steps=2, every=2, device="cpu")
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_fingerprint_cuts_docstrings_by_character_even_after_non_ascii_text(tmp_path, monkeypatch):
+    from wganlib import _fingerprint
+
+    monkeypatch.setattr(_fingerprint, "PACKAGE", tmp_path)
+    (tmp_path / "m.py").write_text('def f():\n    """Λ = 1, ±c."""; return 2\n')
+    assert _fingerprint.source_text("m.py", ("f",)) == "def f():\n    ; return 2"
+    (tmp_path / "m.py").write_text('def f():\n    if True:\n        "not a docstring"\n    return 2\n')
+    assert '"not a docstring"' in _fingerprint.source_text("m.py", ("f",))

@@ -37,13 +37,20 @@ def _clean_lines(text: str) -> tuple[list[str], ast.Module]:
     """The file's lines with comments and docstrings cut out (positions kept), and its syntax tree."""
     tree = ast.parse(text)
     lines = text.splitlines()
+
+    def column(row: int, byte_offset: int) -> int:  # ast counts UTF-8 bytes, tokenize and slicing characters
+        return len(lines[row - 1].encode()[:byte_offset].decode(errors="ignore"))
+
     spans = []
     for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+        if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue  # only these have docstrings
+        body = node.body
+        if body and isinstance(body[0], ast.Expr):
             value = body[0].value
             if isinstance(value, ast.Constant) and isinstance(value.value, str):
-                spans.append(((value.lineno, value.col_offset), (value.end_lineno, value.end_col_offset)))
+                spans.append(((value.lineno, column(value.lineno, value.col_offset)),
+                              (value.end_lineno, column(value.end_lineno, value.end_col_offset))))  # fmt: skip
     for tok in tokenize.generate_tokens(io.StringIO(text).readline):
         if tok.type == tokenize.COMMENT:
             spans.append((tok.start, (tok.start[0], len(lines[tok.start[0] - 1]))))

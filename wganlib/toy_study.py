@@ -46,8 +46,9 @@ def run(name: str, seed: int, steps: int | None = None, every: int = EVERY, devi
     ``steps`` defaults to ``STEPS[name]``. Checkpoints hold the step, the training seconds so far
     (evaluation excluded), the modes and the high-quality fraction (None on the swiss roll, which has
     no modes) and W1 / floor. ``samples`` holds ``KEEP`` generated points at the end (three decimals).
-    ``device`` (default: the CPU) is where the networks train; the evaluation noise and real points are
-    drawn on the CPU and moved, and the caller's random state is left as it was. The committed study
+    ``device`` (default: the CPU) is where the networks train: the evaluation noise is drawn on the CPU
+    and moved there, the generated points come back to the CPU to be measured against real points drawn
+    on the CPU, and the caller's random state is left as it was. The committed study
     ran on the CPU, one thread a run: another device, thread count or torch draws other random
     numbers, so a run of your own will differ from the study's seed by seed.
     """
@@ -108,7 +109,7 @@ def _run(name: str, seed: int, steps: int, every: int, device: torch.device) -> 
 FINGERPRINT_PARTS = [
     ("toy_study.py", ("STEPS", "SEEDS", "NETS", "EVERY", "EVAL_N", "FLOOR_DRAWS", "run", "_floor", "_run")),
     ("train.py", None), ("losses.py", None), ("penalties.py", None), ("data.py", None), ("_helpers.py", None),
-    ("models.py", ("mlp_generator", "mlp_critic", "_activation", "_check_sizes")),
+    ("models.py", ("NORMS", "ACTIVATIONS", "mlp_generator", "mlp_critic", "_activation", "_check_sizes")),
     ("runtime.py", ("preserved_rng",)),
     ("metrics.py", ("ModeCoverage", "mode_coverage", "wasserstein1")),
 ]  # fmt: skip
@@ -140,15 +141,20 @@ def load(path=None) -> dict:
         study = json.loads(source.read_text() if hasattr(source, "read_text") else open(source).read())
     except FileNotFoundError:
         raise FileNotFoundError(f"no study at {source}: run make toy-study (benchmarks/toy_study.py)") from None
-    runs = study.get("runs", [])
-    found = sorted((r["data"], r["seed"]) for r in runs)
-    wanted = sorted((name, s) for name in STEPS for s in SEEDS)
-    if found != wanted:
-        raise ValueError(f"{source} holds runs {found}, not every set of {list(STEPS)} for seeds {SEEDS}: "
-                         "rerun make toy-study")  # fmt: skip
-    for r in runs:
-        steps = [c["step"] for c in r["checkpoints"]]
-        if r["steps"] != STEPS[r["data"]] or steps != list(range(EVERY, r["steps"] + 1, EVERY)):
-            raise ValueError(f"{source}: {r['data']} seed {r['seed']} ran {r['steps']} steps with checkpoints at "
-                             f"{steps}, not {STEPS[r['data']]} with one every {EVERY}: rerun make toy-study")  # fmt: skip
+    try:
+        found = sorted((r["data"], r["seed"]) for r in study["runs"])
+        wanted = sorted((name, s) for name in STEPS for s in SEEDS)
+        if found != wanted:
+            raise ValueError(f"it holds runs {found}, not every set of {list(STEPS)} for seeds {SEEDS}")
+        for r in study["runs"]:
+            steps = [c["step"] for c in r["checkpoints"]]
+            expected = list(range(EVERY, STEPS[r["data"]] + 1, EVERY))
+            expected += [STEPS[r["data"]]] if STEPS[r["data"]] % EVERY else []
+            if r["steps"] != STEPS[r["data"]] or steps != expected:
+                raise ValueError(f"{r['data']} seed {r['seed']} ran {r['steps']} steps with checkpoints at {steps}, "
+                                 f"not {STEPS[r['data']]} with one every {EVERY}")  # fmt: skip
+    except (KeyError, TypeError) as missing:
+        raise ValueError(f"{source} is not a study of wganlib.toy_study (no {missing}): rerun make toy-study") from None
+    except ValueError as wrong:
+        raise ValueError(f"{source}: {wrong}: rerun make toy-study") from None
     return study
