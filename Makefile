@@ -76,7 +76,7 @@ browser: structure
 	  $(BIN)/python -m pytest tests/test_browser.py -q -rs
 
 ## make bench: speed and quality against the reference, then the toy recipe over 5 seeds on the book's
-## three toy sets and on five other mixtures (benchmarks/recipes.py); rewrites benchmarks/README.md (about 100 min;
+## three toy sets and on five other mixtures (benchmarks/recipes.py); rewrites benchmarks/README.md (80-100 min;
 ## BENCH_JOBS=2 trains two seeds of the recipe at a time, one thread each: its timings then come from two runs
 ## sharing the CPU, not from one idle thread)
 BENCH_OUT := _build/bench
